@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from .models import Department, RoutingRule
+from .services import RULE_FIELDS, routing_rule_revise
+
+
+class RoutingRuleInline(admin.TabularInline):
+    """Read-only here: rules are changed on their own page so every change becomes a new version."""
+
+    model = RoutingRule
+    extra = 0
+    fields = ("trigger", "industry_codes", "scope_pattern", "due_days", "version", "is_active")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "adapter_kind", "sla_hours")
+    list_filter = ("adapter_kind",)
+    search_fields = ("code", "name", "name_en")
+    filter_horizontal = ("prerequisites",)
+    exclude = ("hmac_secret",)
+    inlines = [RoutingRuleInline]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("department", "trigger", "version", "is_active", "due_days")
+    list_filter = ("is_active", "trigger", "department")
+    readonly_fields = ("version", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Department and trigger identify the rule; changing them would be a different rule.
+        return (*self.readonly_fields, "department", "trigger") if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in RULE_FIELDS}
+        if change and changes:
+            successor = routing_rule_revise(rule=RoutingRule.objects.get(pk=obj.pk), **changes)
+            obj.pk, obj.version = successor.pk, successor.version
+        else:
+            super().save_model(request, obj, form, change)

@@ -1,0 +1,11 @@
+from celery import shared_task
+from django.db import connection
+
+
+@shared_task(name="portal.ping")
+def ping() -> dict:
+    """A round trip through broker, worker and database: which database does the worker really use?"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"pong": True, "database": connection.vendor, "database_name": str(connection.settings_dict["NAME"])}
