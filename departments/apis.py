@@ -15,7 +15,9 @@ class DepartmentOutput(serializers.Serializer):
     routed_when_en = serializers.CharField()
     filing_name = serializers.CharField()
     filing_name_en = serializers.CharField()
-    prerequisites = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    prerequisites = serializers.ListField(
+        child=serializers.CharField(), source="prerequisite_codes", help_text="Codes of departments that approve first."
+    )
 
 
 class DepartmentListApi(APIView):

@@ -54,6 +54,10 @@ class Department(models.Model):
         return f"dept.{self.code.lower()}"
 
     @property
+    def prerequisite_codes(self) -> list[str]:
+        return sorted(d.code for d in self.prerequisites.all())
+
+    @property
     def display_name(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name
 

@@ -1,0 +1,112 @@
+"""Shared fixtures: the seeded reference data, the personas of every permission test, a real Celery worker."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from departments.models import Department
+from departments.services import departments_load
+from forms_engine.services import codetables_load
+from portal.models import Role, User
+from portal.services import auditors_group_ensure
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing strength is Django's business, not ours; the suite hashes hundreds of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seeded(db):
+    """The 16 departments with routing rules, and the code tables, as `seed_demo` loads them."""
+    codetables_load()
+    departments_load()
+
+
+def _user(username: str, role: str, department: Department | None = None, **extra) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, role=role, department=department, full_name=username, **extra
+    )
+
+
+@pytest.fixture
+def applicant(db) -> User:
+    return _user("zhang_wei", Role.APPLICANT, mobile="13800138000")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """Another applicant: must never see the first one's things."""
+    return _user("li_na", Role.APPLICANT, mobile="13900139000")
+
+
+@pytest.fixture
+def clerk(seeded) -> User:
+    return _user("clerk_ntax_test", Role.CLERK, Department.objects.get(code="NTAX"))
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _user("admin_test", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def auditor(db) -> User:
+    user = _user("auditor_test", Role.AUDITOR, is_staff=True)
+    user.groups.add(auditors_group_ensure())
+    return user
+
+
+def database_url_for_tests() -> str:
+    """The URL of the database this test session really uses, for processes the tests start."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery -A portal worker` process on the test database and the configured broker."""
+    from portal.tasks import ping
+
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
+    log = (ROOT / "var").joinpath("test-worker.log")
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--purge",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
+            ],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited ({process.returncode}); see {log}")
+            try:
+                ping.apply_async().get(timeout=5)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
