@@ -12,9 +12,7 @@ def department_list() -> QuerySet[Department]:
 
 def routing_rules_active() -> list[Rule]:
     rows = (
-        RoutingRule.objects.filter(is_active=True)
-        .select_related("department")
-        .order_by("department__sort_order", "id")
+        RoutingRule.objects.filter(is_active=True).select_related("department").order_by("department__sort_order", "id")
     )
     return [
         Rule(

@@ -78,7 +78,9 @@ class TokenApi(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None:
-            raise PortalError(_("Unable to log in with the username and password given."),
-                              {"non_field_errors": [_("Wrong username or password.")]})
+            raise PortalError(
+                _("Unable to log in with the username and password given."),
+                {"non_field_errors": [_("Wrong username or password.")]},
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenOutput({"token": token.key}).data)

@@ -47,15 +47,18 @@ def demo_users_ensure(*, password: str) -> list[str]:
         full_name, mobile = DEMO_PEOPLE[username]
         return {"full_name": full_name, "mobile": mobile}
 
-    _demo_user(
-        "admin", password, role=Role.ADMIN, is_staff=True, is_superuser=True, department=None, **person("admin")
-    )
+    _demo_user("admin", password, role=Role.ADMIN, is_staff=True, is_superuser=True, department=None, **person("admin"))
     names.append("admin")
     for username in ("applicant", "applicant2"):
         _demo_user(username, password, role=Role.APPLICANT, is_staff=False, department=None, **person(username))
         names.append(username)
     auditor = _demo_user(
-        "auditor", password, role=Role.AUDITOR, is_staff=True, is_superuser=False, department=None,
+        "auditor",
+        password,
+        role=Role.AUDITOR,
+        is_staff=True,
+        is_superuser=False,
+        department=None,
         **person("auditor"),
     )
     auditor.groups.add(auditors_group_ensure())

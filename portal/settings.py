@@ -149,9 +149,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
-    REDIS_URL or f"file://{VAR_DIR / 'celery-results'}"
-)
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (REDIS_URL or f"file://{VAR_DIR / 'celery-results'}")
 if CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_EXPIRES = 3600

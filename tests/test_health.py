@@ -50,9 +50,7 @@ def test_production_with_redis_killed_gives_503(db, tmp_path):
     }
     env.pop("CELERY_BROKER_URL", None)
 
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503", result.stderr

@@ -90,7 +90,10 @@ def test_running_twice_changes_nothing_but_the_password():
     seed("second-pass")
 
     assert counts == (
-        Department.objects.count(), RoutingRule.objects.count(), User.objects.count(), Town.objects.count()
+        Department.objects.count(),
+        RoutingRule.objects.count(),
+        User.objects.count(),
+        Town.objects.count(),
     )
     assert secrets == dict(Department.objects.values_list("code", "hmac_secret"))
     assert authenticate(username="applicant", password="second-pass") is not None

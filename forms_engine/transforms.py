@@ -1,0 +1,493 @@
+"""The transforms a field mapping may name (DOMAIN.md "How departments want the data").
+
+Each transform is a small pure function registered under a name with a typed parameter list; mappings are data
+(`{"transform": "yuan_to_wan", "args": {"item": "reg_capital"}}`) checked against these signatures before a form
+version can be published. Nothing is ever evaluated from text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import codetables
+from .spec import FieldSpec
+
+# Parameter kinds: what an argument must be, and how `check` verifies it.
+ITEM = "item"  # a dotted path to a data item ("reg_capital", "legal_rep.id_type")
+ITEMS = "items"  # a list of such paths
+TEXT = "text"
+INTEGER = "integer"
+NUMBER = "number"  # a decimal given as a string or number
+BOOLEAN = "boolean"
+TABLE = "table"  # an object mapping values to values
+FIELDS = "fields"  # a list of sub-mappings (for `each`)
+FIELD = "field"  # the name of another field of the same form
+DEPARTMENT = "department"
+ANY = "any"
+
+
+class TransformError(ValueError):
+    """The transform cannot produce a value from this data (the message says why, for the admin's preview)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    fn: Callable[..., Any]
+    params: dict[str, Param]
+    doc: str
+
+
+REGISTRY: dict[str, Transform] = {}
+
+
+def register(name: str, **params: Param) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        REGISTRY[name] = Transform(name=name, fn=fn, params=params, doc=(fn.__doc__ or "").strip())
+        return fn
+
+    return decorate
+
+
+@dataclass
+class Context:
+    """What a transform may look at: the (cleaned) data, the item dictionary for labels, reference numbers of
+    prerequisite departments, and the other fields of the form (resolved on demand by the projector)."""
+
+    data: dict[str, Any]
+    items: dict[str, Any]  # key → ItemSpec
+    references: dict[str, str] = field(default_factory=dict)
+    field_value: Callable[[str], Any] | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    prefix: str = ""
+
+    def get(self, path: str) -> Any:
+        value: Any = self.data
+        for part in path.split("."):
+            if isinstance(value, dict):
+                value = value.get(part)
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return None
+        return None if is_empty(value) else value
+
+    def spec(self, path: str) -> Any:
+        parts = path.split(".")
+        spec = self.items.get(parts[0])
+        for part in parts[1:]:
+            if spec is None:
+                return None
+            spec = spec.field(part)
+        return spec
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise TransformError(f"{what}: {value!r} is not a number") from None
+
+
+def _plain(number: Decimal, places: int = 6) -> str:
+    """A decimal as departments write it: no exponent, no trailing zeros, at most `places` decimals."""
+    quantised = number.quantize(Decimal(1).scaleb(-places)).normalize()
+    text = format(quantised, "f")
+    return text
+
+
+def _date(value: Any, what: str) -> dt.date:
+    try:
+        if len(str(value)) == 7:
+            return dt.date.fromisoformat(f"{value}-01")
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise TransformError(f"{what}: {value!r} is not a date") from None
+
+
+# --- Built-in national code tables (not configurable: they are standards) ---------------------------------------
+
+TAX_ID_TYPE_CODES = {
+    "resident_id": "201",
+    "passport": "208",
+    "hk_macao_permit": "210",
+    "taiwan_permit": "213",
+    "foreign_permanent_residence": "233",
+}
+ID_TYPE_TABLES = {"tax": TAX_ID_TYPE_CODES}
+
+# 登记注册类型 (国家统计局, 110…340) from our entity types.
+REG_TYPE_CODES = {
+    "llc_natural_controlled": "173",
+    "llc_natural_sole": "173",
+    "llc_legal_sole": "159",
+    "joint_stock_unlisted": "160",
+    "llc_foreign_invested": "330",
+    "sole_proprietorship": "171",
+    "general_partnership": "172",
+    "limited_partnership": "172",
+    "individual_business": "190",
+    "farmers_cooperative": "190",
+}
+# 经济类型 GB/T 12402-2000, 3 digits.
+ECONOMIC_TYPE_CODES = {
+    "llc_natural_controlled": "173",
+    "llc_natural_sole": "173",
+    "llc_legal_sole": "150",
+    "joint_stock_unlisted": "160",
+    "llc_foreign_invested": "330",
+    "sole_proprietorship": "171",
+    "general_partnership": "172",
+    "limited_partnership": "172",
+    "individual_business": "175",
+    "farmers_cooperative": "190",
+}
+# 人民银行 存款人类别.
+DEPOSITOR_CATEGORIES = {
+    "llc_natural_controlled": "01 企业法人",
+    "llc_natural_sole": "01 企业法人",
+    "llc_legal_sole": "01 企业法人",
+    "joint_stock_unlisted": "01 企业法人",
+    "llc_foreign_invested": "01 企业法人",
+    "sole_proprietorship": "02 非法人企业",
+    "general_partnership": "02 非法人企业",
+    "limited_partnership": "02 非法人企业",
+    "individual_business": "13 个体工商户",
+    "farmers_cooperative": "01 企业法人",
+}
+CODE_TABLES = {
+    "reg_type": REG_TYPE_CODES,
+    "economic_type": ECONOMIC_TYPE_CODES,
+    "depositor_category": DEPOSITOR_CATEGORIES,
+}
+
+
+# --- The transforms ----------------------------------------------------------------------------------------------
+
+
+@register("item", item=Param(ITEM))
+def item_value(ctx: Context, *, item: str) -> Any:
+    """The item's value as typed (numbers and dates in canonical text form)."""
+    return ctx.get(item)
+
+
+@register("label", item=Param(ITEM), sep=Param(TEXT, required=False))
+def choice_label(ctx: Context, *, item: str, sep: str = "、") -> Any:
+    """The Chinese label of an enum value (several joined by `sep` for a multiple choice)."""
+    value = ctx.get(item)
+    spec = ctx.spec(item)
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    labels = []
+    for v in values:
+        label = spec.choice_label(v) if spec is not None else None
+        if label is None:
+            raise TransformError(f"{item}: {v!r} is not one of its choices")
+        labels.append(label)
+    return sep.join(labels)
+
+
+@register("coalesce", items=Param(ITEMS))
+def coalesce(ctx: Context, *, items: list[str]) -> Any:
+    """The first of the items that has a value (op_address, else reg_address)."""
+    for path in items:
+        value = ctx.get(path)
+        if value is not None:
+            return value
+    return None
+
+
+@register("constant", value=Param(ANY))
+def constant(ctx: Context, *, value: Any) -> Any:
+    """A fixed value the department's form expects (e.g. the division 441900)."""
+    return value
+
+
+@register(
+    "yuan_to_wan", item=Param(ITEM), currency_item=Param(ITEM, required=False), with_unit=Param(BOOLEAN, required=False)
+)
+def yuan_to_wan(ctx: Context, *, item: str, currency_item: str = "", with_unit: bool = False) -> Any:
+    """Yuan → 万 (÷10,000, up to 6 decimals); with the unit: "213万元", or "200万美元" for a foreign currency."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    wan = _plain(_decimal(value, item) / 10000)
+    if not with_unit:
+        return wan
+    currency = ctx.get(currency_item) if currency_item else "CNY"
+    currency = currency or "CNY"
+    if currency == "CNY":
+        return f"{wan}万元"
+    spec = ctx.spec(currency_item)
+    label = spec.choice_label(currency) if spec is not None else None
+    return f"{wan}万{label or currency}"
+
+
+@register(
+    "to_usd",
+    item=Param(ITEM),
+    rate=Param(NUMBER),
+    currency_item=Param(ITEM, required=False),
+    rates=Param(TABLE, required=False),
+    unit=Param(TEXT, required=False, choices=("yuan", "wan")),
+)
+def to_usd(
+    ctx: Context, *, item: str, rate: Any, currency_item: str = "", rates: dict | None = None, unit: str = "yuan"
+) -> Any:
+    """An amount in US dollars at the configured rate (CNY per USD); other currencies via `rates` (CNY per unit)."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    amount = _decimal(value, item)
+    currency = (ctx.get(currency_item) if currency_item else None) or "CNY"
+    if currency != "USD":
+        if currency == "CNY":
+            cny = amount
+        elif rates and currency in rates:
+            cny = amount * _decimal(rates[currency], f"rates.{currency}")
+        else:
+            raise TransformError(f"no conversion rate for {currency}")
+        per_usd = _decimal(rate, "rate")
+        if per_usd <= 0:
+            raise TransformError("rate must be positive")
+        amount = cny / per_usd
+    if unit == "wan":
+        return _plain(amount / 10000, 4)
+    return _plain(amount, 2)
+
+
+@register("id_type_code", item=Param(ITEM), table=Param(TEXT, choices=tuple(ID_TYPE_TABLES)))
+def id_type_code(ctx: Context, *, item: str, table: str) -> Any:
+    """A department's own code for an ID type (tax: 201 居民身份证 …); the applicant never picks these codes."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    code = ID_TYPE_TABLES[table].get(value)
+    if code is None:
+        raise TransformError(f"{item}: the {table} code list has no code for {value!r}")
+    return code
+
+
+@register("code", item=Param(ITEM), table=Param(TEXT, choices=tuple(CODE_TABLES)))
+def standard_code(ctx: Context, *, item: str, table: str) -> Any:
+    """A national standard code derived from an item: reg_type (登记注册类型), economic_type (GB/T 12402),
+    depositor_category (存款人类别)."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    code = CODE_TABLES[table].get(value)
+    if code is None:
+        raise TransformError(f"{item}: no {table} code for {value!r}")
+    return code
+
+
+@register("map_value", item=Param(ITEM), table=Param(TABLE), default=Param(ANY, required=False))
+def map_value(ctx: Context, *, item: str, table: dict, default: Any = None) -> Any:
+    """A configurable lookup (e.g. industry section → work-injury risk class); `default` when not listed."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    if str(value) in table:
+        return table[str(value)]
+    if default is None:
+        raise TransformError(f"{item}: {value!r} is not in the table and there is no default")
+    return default
+
+
+@register("division_12", item=Param(ITEM))
+def division_12(ctx: Context, *, item: str) -> Any:
+    """The 12-digit statistical division: town code + "000" (441900004 → 441900004000)."""
+    value = ctx.get(item)
+    return None if value is None else f"{value}000"
+
+
+@register("industry_section", item=Param(ITEM))
+def industry_section(ctx: Context, *, item: str) -> Any:
+    """The GB/T 4754 section letter (A–T) of an industry class."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    row = codetables.industry_codes().get(str(value))
+    if row is None:
+        raise TransformError(f"{item}: {value!r} is not a GB/T 4754-2017 code")
+    return row.section
+
+
+@register("industry_name", item=Param(ITEM))
+def industry_name(ctx: Context, *, item: str) -> Any:
+    """The Chinese name of an industry class."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    row = codetables.industry_codes().get(str(value))
+    if row is None:
+        raise TransformError(f"{item}: {value!r} is not a GB/T 4754-2017 code")
+    return row.name_zh
+
+
+@register("industry_category", item=Param(ITEM))
+def industry_category(ctx: Context, *, item: str) -> Any:
+    """The 2-digit division of an industry class (e.g. 5179 → 51)."""
+    value = ctx.get(item)
+    return None if value is None else str(value)[:2]
+
+
+@register("town_name", item=Param(ITEM))
+def town_name(ctx: Context, *, item: str) -> Any:
+    """The Chinese name of a Dongguan town or subdistrict."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    row = codetables.towns().get(str(value))
+    if row is None:
+        raise TransformError(f"{item}: {value!r} is not a Dongguan town code")
+    return row.name_zh
+
+
+@register("date_compact", item=Param(ITEM))
+def date_compact(ctx: Context, *, item: str) -> Any:
+    """A date as YYYYMMDD."""
+    value = ctx.get(item)
+    return None if value is None else _date(value, item).strftime("%Y%m%d")
+
+
+@register("month_compact", item=Param(ITEM))
+def month_compact(ctx: Context, *, item: str) -> Any:
+    """A date or month as YYYYMM."""
+    value = ctx.get(item)
+    return None if value is None else _date(value, item).strftime("%Y%m")
+
+
+@register("term_end", start_item=Param(ITEM), years_item=Param(ITEM))
+def term_end(ctx: Context, *, start_item: str, years_item: str) -> Any:
+    """The last day of the term of operation, or 长期 when no term is set."""
+    years = ctx.get(years_item)
+    if years is None:
+        return "长期"
+    start = ctx.get(start_item)
+    if start is None:
+        return None
+    begin = _date(start, start_item)
+    try:
+        end = begin.replace(year=begin.year + int(years))
+    except ValueError:  # 29 February
+        end = begin.replace(year=begin.year + int(years), day=28)
+    return (end - dt.timedelta(days=1)).isoformat()
+
+
+@register("term_label", item=Param(ITEM))
+def term_label(ctx: Context, *, item: str) -> Any:
+    """The term of operation as written on forms: "20年" or 长期."""
+    years = ctx.get(item)
+    return "长期" if years is None else f"{int(years)}年"
+
+
+@register("phone_area", item=Param(ITEM))
+def phone_area(ctx: Context, *, item: str) -> Any:
+    """The area code of a landline (0769); empty for a mobile number."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    digits = str(value).replace("-", "")
+    return "0769" if digits.startswith("0769") else ""
+
+
+@register("phone_number", item=Param(ITEM))
+def phone_number(ctx: Context, *, item: str) -> Any:
+    """The number without area code (landline) or the mobile number."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    digits = str(value).replace("-", "")
+    return digits[4:] if digits.startswith("0769") else digits
+
+
+@register("scope_part", item=Param(ITEM), index=Param(INTEGER), sep=Param(TEXT, required=False))
+def scope_part(ctx: Context, *, item: str, index: int, sep: str = "；") -> Any:
+    """The n-th activity of the business scope (0 = main activity); empty when there are fewer."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    parts = [p.strip(" 。.;；") for p in str(value).replace(";", sep).split(sep)]
+    parts = [p for p in parts if p]
+    return parts[index] if index < len(parts) else None
+
+
+@register("bool_label", item=Param(ITEM), true=Param(TEXT, required=False), false=Param(TEXT, required=False))
+def bool_label(ctx: Context, *, item: str, true: str = "是", false: str = "否") -> Any:
+    """A yes/no item as the department writes it (是/否, 1/0 …)."""
+    value = ctx.get(item)
+    if value is None:
+        return None
+    return true if value is True else false
+
+
+@register("join", items=Param(ITEMS), sep=Param(TEXT, required=False))
+def join(ctx: Context, *, items: list[str], sep: str = " ") -> Any:
+    """Several items joined into one text (empty ones left out)."""
+    values = [str(v) for v in (ctx.get(p) for p in items) if v is not None]
+    return sep.join(values) if values else None
+
+
+@register("count", item=Param(ITEM))
+def count(ctx: Context, *, item: str) -> Any:
+    """How many entries a list item has (e.g. number of investors)."""
+    value = ctx.get(item)
+    return None if value is None else len(value)
+
+
+@register("rate_fraction", item=Param(ITEM))
+def rate_fraction(ctx: Context, *, item: str) -> Any:
+    """A percentage as a fraction (12 → 0.12)."""
+    value = ctx.get(item)
+    return None if value is None else _plain(_decimal(value, item) / 100, 4)
+
+
+@register("reference", department=Param(DEPARTMENT))
+def reference(ctx: Context, *, department: str) -> Any:
+    """The reference number a prerequisite department gave (e.g. COMMERCE's 备案表编号 for CUSTOMS)."""
+    return ctx.references.get(department)
+
+
+@register("field", field=Param(FIELD))
+def same_as_field(ctx: Context, *, field: str) -> Any:
+    """The value of another field of the same form."""
+    if ctx.field_value is None:
+        raise TransformError("field references need a form")
+    return ctx.field_value(field)
+
+
+@register("each", item=Param(ITEM), fields=Param(FIELDS))
+def each(ctx: Context, *, item: str, fields: list[dict]) -> Any:
+    """A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry."""
+    from .projection import project_fields  # the projector and `each` recurse into each other
+
+    entries = ctx.get(item)
+    if entries is None:
+        return None
+    spec = ctx.spec(item)
+    sub_items = {f.key: f for f in spec.fields} if spec is not None else {}
+    return [
+        project_fields(
+            [FieldSpec.from_dict(f) for f in fields],
+            Context(data=entry, items=sub_items, references=ctx.references, errors=ctx.errors),
+            prefix=f"{ctx.prefix}{item}.{i}.",
+        )
+        for i, entry in enumerate(entries)
+    ]
