@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from departments.apis import DepartmentListApi
+from departments.apis import DepartmentListApi, UnifiedFormApi
+from forms_engine.apis import DataItemListApi, DepartmentFormApi
 
 from . import views
 from .api import TokenApi
@@ -11,6 +12,9 @@ from .api import TokenApi
 api_v1 = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
     path("departments", DepartmentListApi.as_view(), name="api-departments"),
+    path("departments/<str:code>/form", DepartmentFormApi.as_view(), name="api-department-form"),
+    path("data-items", DataItemListApi.as_view(), name="api-data-items"),
+    path("forms/unified", UnifiedFormApi.as_view(), name="api-forms-unified"),
 ]
 
 urlpatterns = [
@@ -35,6 +39,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("manage/", include("forms_engine.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -11,7 +11,7 @@ from django.db import connection
 
 from departments.models import Department
 from departments.services import departments_load
-from forms_engine.services import codetables_load
+from forms_engine.services import codetables_load, data_items_load, department_forms_load
 from portal.models import Role, User
 from portal.services import auditors_group_ensure
 
@@ -27,8 +27,11 @@ def _fast_passwords(settings):
 
 @pytest.fixture
 def seeded(db):
-    """The 16 departments with routing rules, and the code tables, as `seed_demo` loads them."""
+    """The 16 departments with routing rules, data items, department forms and code tables, as `seed_demo` loads
+    them."""
     codetables_load()
+    data_items_load()
+    department_forms_load()
     departments_load()
 
 

@@ -1,0 +1,35 @@
+"""Sample canonical data for previewing department forms: the shipped example companies, with the values the
+platform would have issued by the time filings are made."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from typing import Any
+
+from .spec import DATA_DIR
+from .transforms import REG_TYPE_CODES
+
+SAMPLE_USCC = "91441900MA4UJ8K20E"
+SAMPLE_REFERENCES = {"COMMERCE": "04418937", "CUSTOMS": "4419960ABC", "PSB": "DG-YZ-2026-001234"}
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, dict[str, Any]]:
+    return json.loads((DATA_DIR / "sample_applications.json").read_text(encoding="utf-8"))
+
+
+def with_issued(data: dict[str, Any], *, uscc: str = SAMPLE_USCC, established_on: dt.date | None = None) -> dict:
+    """`data` plus what AIC issues with the licence (USCC, date, division, registration type)."""
+    return {
+        **data,
+        "uscc": uscc,
+        "established_on": (established_on or dt.date.today()).isoformat(),
+        "division_code": "441900",
+        "reg_type_code": REG_TYPE_CODES.get(data.get("entity_type", ""), ""),
+    }
+
+
+def preview_samples() -> dict[str, dict[str, Any]]:
+    return {name: with_issued(data) for name, data in _shipped().items()}
