@@ -95,9 +95,11 @@ def project(
 # --- Checking a mapping before it is published ---------------------------------------------------------------
 
 
-def _path_exists(path: Any, items: dict[str, ItemSpec]) -> bool:
+def _path_exists(path: Any, items: dict[str, ItemSpec], outer: dict[str, ItemSpec] | None = None) -> bool:
     if not isinstance(path, str) or not path:
         return False
+    if path.startswith("^"):
+        return outer is not None and _path_exists(path[1:], outer)
     parts = path.split(".")
     spec = items.get(parts[0])
     for part in parts[1:]:
@@ -146,8 +148,10 @@ def field_problems(
     items: dict[str, ItemSpec],
     departments: set[str] | None = None,
     field_names: set[str] = frozenset(),
+    outer: dict[str, ItemSpec] | None = None,
 ) -> list[str]:
-    """Why this one mapping is invalid (empty when it is fine)."""
+    """Why this one mapping is invalid (empty when it is fine). `outer`: the application's items, for "^" paths
+    inside an `each`."""
     transform = REGISTRY.get(spec.transform)
     if transform is None:
         return [f"unknown transform “{spec.transform}”"]
@@ -166,10 +170,10 @@ def field_problems(
             continue
         if param.choices and value not in param.choices:
             problems.append(f"argument “{name}” must be one of {', '.join(param.choices)}")
-        if param.kind == ITEM and not _path_exists(value, items):
+        if param.kind == ITEM and not _path_exists(value, items, outer):
             problems.append(f"unknown item “{value}”")
         if param.kind == ITEMS:
-            problems += [f"unknown item “{v}”" for v in value if not _path_exists(v, items)]
+            problems += [f"unknown item “{v}”" for v in value if not _path_exists(v, items, outer)]
         if param.kind == DEPARTMENT and departments is not None and value not in departments:
             problems.append(f"unknown department “{value}”")
         if param.kind == FIELD and value not in field_names:
@@ -177,13 +181,18 @@ def field_problems(
         if param.kind == FIELDS:
             parent = items.get(str(spec.args.get("item", "")).split(".")[0])
             sub_items = {f.key: f for f in parent.fields} if parent is not None else {}
+            sub_names = [sub.get("name") for sub in value]
+            for name in sorted({str(n) for n in sub_names if sub_names.count(n) > 1}):
+                problems.append(f"sub-field name “{name}” is used more than once")
             for index, sub in enumerate(value):
                 try:
                     sub_spec = FieldSpec.from_dict(sub)
                 except (KeyError, TypeError):
                     problems.append(f"sub-field {index + 1} needs a name and a transform")
                     continue
-                problems += [f"{sub_spec.name}: {p}" for p in field_problems(sub_spec, sub_items, departments)]
+                problems += [
+                    f"{sub_spec.name}: {p}" for p in field_problems(sub_spec, sub_items, departments, outer=items)
+                ]
     return problems
 
 
@@ -197,6 +206,8 @@ def form_problems(
         problems.setdefault("", []).append("the form has no fields")
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.setdefault(name, []).append("the field name is used more than once")
+    for name in sorted({f.group for f in form.fields if f.group} & set(names)):
+        problems.setdefault(name, []).append("a block has the same name as this field")
     field_names = set(names)
     for spec in form.fields:
         found = field_problems(spec, items, departments, field_names)

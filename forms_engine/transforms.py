@@ -71,8 +71,11 @@ class Context:
     field_value: Callable[[str], Any] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     prefix: str = ""
+    parent: Context | None = None  # inside `each`: the whole application, reached with a "^" path
 
     def get(self, path: str) -> Any:
+        if path.startswith("^"):
+            return self.parent.get(path[1:]) if self.parent is not None else None
         value: Any = self.data
         for part in path.split("."):
             if isinstance(value, dict):
@@ -84,6 +87,8 @@ class Context:
         return None if is_empty(value) else value
 
     def spec(self, path: str) -> Any:
+        if path.startswith("^"):
+            return self.parent.spec(path[1:]) if self.parent is not None else None
         parts = path.split(".")
         spec = self.items.get(parts[0])
         for part in parts[1:]:
@@ -473,9 +478,22 @@ def same_as_field(ctx: Context, *, field: str) -> Any:
     return ctx.field_value(field)
 
 
+@register("share_percent", item=Param(ITEM), total_item=Param(ITEM))
+def share_percent(ctx: Context, *, item: str, total_item: str) -> Any:
+    """An amount as a percentage of a total, 2 decimals (an investor's share of the registered capital)."""
+    value, total = ctx.get(item), ctx.get(total_item)
+    if value is None or total is None:
+        return None
+    whole = _decimal(total, total_item)
+    if whole == 0:
+        raise TransformError(f"{total_item} is zero")
+    return _plain(_decimal(value, item) * 100 / whole, 2)
+
+
 @register("each", item=Param(ITEM), fields=Param(FIELDS))
 def each(ctx: Context, *, item: str, fields: list[dict]) -> Any:
-    """A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry."""
+    """A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry
+    (a path starting with ^ reads the whole application, e.g. "^reg_capital")."""
     from .projection import project_fields  # the projector and `each` recurse into each other
 
     entries = ctx.get(item)
@@ -486,7 +504,7 @@ def each(ctx: Context, *, item: str, fields: list[dict]) -> Any:
     return [
         project_fields(
             [FieldSpec.from_dict(f) for f in fields],
-            Context(data=entry, items=sub_items, references=ctx.references, errors=ctx.errors),
+            Context(data=entry, items=sub_items, references=ctx.references, errors=ctx.errors, parent=ctx),
             prefix=f"{ctx.prefix}{item}.{i}.",
         )
         for i, entry in enumerate(entries)
