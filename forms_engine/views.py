@@ -88,7 +88,16 @@ def form_detail(request: HttpRequest, code: str) -> HttpResponse:
             "new_form": FieldMappingForm(initial={"transform": "item", "args": {"item": ""}}),
             "publish_form": PublishForm(),
             "samples": list(samples),
-            "transforms": [REGISTRY[name] for name in sorted(REGISTRY)],
+            "transforms": [
+                {
+                    "name": name,
+                    "doc": REGISTRY[name].doc,
+                    "signature": ", ".join(
+                        f"{arg}{'' if p.required else '?'}: {p.kind}" for arg, p in REGISTRY[name].params.items()
+                    ),
+                }
+                for name in sorted(REGISTRY)
+            ],
         },
     )
 
