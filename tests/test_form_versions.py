@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from forms_engine.models import DepartmentForm, FieldMapping, FormVersion, PublishedVersionError
+from forms_engine.samples import preview_samples
 from forms_engine.selectors import form_version_current, form_version_spec
 from forms_engine.services import field_mapping_save, form_draft_open, form_version_publish, mapping_preview
-from forms_engine.samples import preview_samples
 from portal.errors import PortalError, StateConflict
 
 pytestmark = pytest.mark.django_db
