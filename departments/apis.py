@@ -49,6 +49,14 @@ class UnifiedFormQuery(serializers.Serializer):
         return value
 
 
+class UnifiedFormOut(serializers.Serializer):
+    departments = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    sections = serializers.ListField(child=serializers.DictField())
+    fields_typed = serializers.IntegerField()
+    fields_delivered = serializers.IntegerField()
+
+
 class UnifiedFormApi(APIView):
     """`GET /api/v1/forms/unified`: the departments routed for the three answers and the one form that serves them,
     with how many inputs the applicant types (`fields_typed`) and how many department fields they fill
@@ -56,7 +64,7 @@ class UnifiedFormApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[UnifiedFormQuery])
+    @extend_schema(parameters=[UnifiedFormQuery], responses=UnifiedFormOut)
     def get(self, request: Request) -> Response:
         query = UnifiedFormQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """Identifier and format checks of DOMAIN.md (no database)."""
 
 import pytest
+from django.utils import translation
 
 from forms_engine.validators import (
     ITEM_VALIDATORS,
@@ -10,6 +11,13 @@ from forms_engine.validators import (
     resident_id_problem,
     uscc_problem,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The assertions read the English messages; the Chinese ones are checked in test_forms_engine.
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
