@@ -1,6 +1,7 @@
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +110,21 @@ class DataItem(models.Model):
         "key", "label", "label_en", "help", "help_en", "type", "section", "position", "required", "sensitive",
         "department_specific", "issued", "multiple", "choices", "fields", "validators", "default",
     )  # fmt: skip
+
+    def clean(self) -> None:
+        # Clients match on enum values (CONTRACT.md): once published a value may gain a label change, never vanish.
+        if self.pk is None:
+            return
+        before = DataItem.objects.filter(pk=self.pk).values_list("choices", flat=True).first() or []
+        kept = {c.get("value") for c in self.choices or [] if isinstance(c, dict)}
+        removed = [c["value"] for c in before if c.get("value") not in kept]
+        if removed:
+            raise ValidationError(
+                {
+                    "choices": _("Published choice values cannot be removed or renamed: %(values)s")
+                    % {"values": ", ".join(removed)}
+                }
+            )
 
     def as_dict(self) -> dict:
         return {**{name: getattr(self, name) for name in self.SPEC_COLUMNS}, **(self.constraints or {})}

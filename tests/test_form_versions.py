@@ -106,3 +106,25 @@ def test_removed_field_is_gone_from_new_version_only(seeded, admin_user):
 
     assert FieldMapping.objects.filter(version__number=2, version__form=ntax()).count() == count - 1
     assert FieldMapping.objects.filter(version__number=1, version__form=ntax(), name="纳税人名称").exists()
+
+
+def test_published_choice_values_cannot_be_removed(seeded):
+    from django.core.exceptions import ValidationError
+
+    from forms_engine.models import DataItem
+
+    item = DataItem.objects.get(key="entity_type")
+    item.choices = [c for c in item.choices if c["value"] != "individual_business"]
+
+    with pytest.raises(ValidationError, match="individual_business"):
+        item.full_clean()
+
+
+def test_choices_may_be_added_and_relabelled(seeded):
+    from forms_engine.models import DataItem
+
+    item = DataItem.objects.get(key="capital_currency")
+    item.choices = [*item.choices, {"value": "SGD", "label": "新加坡元", "label_en": "Singapore dollar"}]
+    item.choices[0]["label_en"] = "Renminbi"
+
+    item.full_clean()
