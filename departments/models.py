@@ -1,9 +1,11 @@
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
 class AdapterKind(models.TextChoices):
@@ -140,3 +142,153 @@ class RoutingRule(models.Model):
             raise ValidationError({"industry_codes": _("An industry rule needs at least one code.")})
         if self.trigger == RuleTrigger.SCOPE and not self.scope_pattern.strip():
             raise ValidationError({"scope_pattern": _("A scope rule needs keywords.")})
+
+
+class FilingState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for other departments")
+    QUEUED = "queued", _("Queued for delivery")
+    DISPATCHED = "dispatched", _("With the department")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    FAILED = "failed", _("Delivery failed")
+
+
+class Filing(ConcurrentTransitionMixin, models.Model):
+    """A filing (办件): one department's part of an application — its own form, filled, delivered and decided.
+
+    The payload is projected when the filing is released and pinned together with the form version, so the
+    department always sees exactly what it was sent. Delivery bookkeeping (attempts, next attempt, last error,
+    lease) lives here, in the database, not in the broker.
+    """
+
+    S = FilingState
+
+    application = models.ForeignKey("registration.Application", on_delete=models.PROTECT, related_name="filings")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="filings")
+    state = FSMField(_("state"), default=S.WAITING, choices=S.choices, protected=True, db_index=True)
+    form_version = models.ForeignKey(
+        "forms_engine.FormVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="filings"
+    )
+    payload = models.JSONField(_("payload"), null=True, blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True)
+    references = models.JSONField(default=dict, blank=True, help_text="reference numbers of prerequisites")
+    round = models.PositiveIntegerField(_("delivery round"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="a worker holds it until then")
+    last_error = models.TextField(_("last error"), blank=True)
+    reference_no = models.CharField(_("reference number"), max_length=60, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    correction_items = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="a clerk first opened this round")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["application", "department__sort_order"]
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        constraints = [models.UniqueConstraint(fields=["application", "department"], name="one_filing_per_department")]
+        indexes = [models.Index(fields=["department", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.department.code} #{self.pk} ({self.state})"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.state in (self.S.APPROVED, self.S.REJECTED, self.S.CORRECTION_REQUESTED)
+
+    @transition(field=state, source=S.WAITING, target=S.QUEUED)
+    def release(self):
+        """Prerequisites approved: the payload is projected and pinned, and delivery is enqueued."""
+
+    @transition(field=state, source=S.QUEUED, target=S.DISPATCHED)
+    def dispatch(self):
+        """The adapter delivered the payload; the department has it (clerk queue or its own system)."""
+
+    @transition(field=state, source=S.QUEUED, target=S.FAILED)
+    def fail(self):
+        """Delivery kept failing up to the retry limit; an operator can re-dispatch."""
+
+    @transition(field=state, source=S.FAILED, target=S.QUEUED)
+    def redispatch(self):
+        """An operator sends a failed filing again (attempts start over)."""
+
+    @transition(field=state, source=S.DISPATCHED, target=S.APPROVED)
+    def approve(self):
+        """The department approved; waiting filings that depend on it are released."""
+
+    @transition(field=state, source=[S.DISPATCHED, S.QUEUED], target=S.REJECTED)
+    def reject(self):
+        """The department refused (a clerk, its system's callback, or its system refusing the payload)."""
+
+    @transition(field=state, source=S.DISPATCHED, target=S.CORRECTION_REQUESTED)
+    def request_correction(self):
+        """The department needs some items corrected; the application goes back to the applicant."""
+
+    @transition(
+        field=state,
+        source=[S.CORRECTION_REQUESTED, S.DISPATCHED, S.APPROVED, S.REJECTED, S.FAILED, S.QUEUED],
+        target=S.QUEUED,
+    )
+    def resend(self):
+        """After the applicant's corrections: a new round with the new payload."""
+
+
+class SandboxSetting(models.Model):
+    """How a simulated department system behaves (demo and fault tests): decide, refuse, fail or hang."""
+
+    class Mode(models.TextChoices):
+        APPROVE = "approve", _("Accept, then approve")
+        REJECT = "reject", _("Accept, then reject")
+        CORRECTION = "correction", _("Accept, then ask for a correction")
+        REFUSE = "refuse", _("Refuse the payload (422)")
+        FAIL = "fail", _("Answer 503 (system down)")
+        TIMEOUT = "timeout", _("Answer too late (time-out)")
+
+    department_code = models.CharField(_("department"), max_length=16, unique=True)
+    mode = models.CharField(_("behaviour"), max_length=12, choices=Mode.choices, default=Mode.APPROVE)
+    fail_times = models.PositiveIntegerField(
+        _("fail the first N requests"), default=0, help_text=_("Then behave as set (0: never fail).")
+    )
+    decision_delay_seconds = models.FloatField(_("decide after (seconds)"), default=10)
+    hang_seconds = models.FloatField(_("time-out hang (seconds)"), default=15)
+    correction_items = models.JSONField(_("items to correct"), default=list, blank=True)
+    reason = models.CharField(_("reason given"), max_length=300, blank=True)
+    requests_seen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sandbox setting")
+        verbose_name_plural = _("sandbox settings")
+
+    def __str__(self) -> str:
+        return f"{self.department_code}: {self.mode}"
+
+
+class SandboxReceipt(models.Model):
+    """A filing the simulated department system received: one row per idempotency key, however often it is sent."""
+
+    department_code = models.CharField(max_length=16)
+    idempotency_key = models.CharField(max_length=100)
+    filing_id = models.BigIntegerField()
+    payload = models.JSONField()
+    callback_url = models.CharField(max_length=300)
+    reference_no = models.CharField(max_length=60)
+    received_at = models.DateTimeField(auto_now_add=True)
+    times_received = models.PositiveIntegerField(default=1)
+    decided = models.CharField(max_length=24, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department_code", "idempotency_key"], name="sandbox_receipt_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_code} {self.reference_no}"

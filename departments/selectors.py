@@ -1,11 +1,14 @@
 """Reads of departments and routing rules."""
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 
-from .models import Department, RoutingRule
+from .models import Department, Filing, RoutingRule
 from .routing import Reason, RoutingFacts, Rule, route
 
 
@@ -41,3 +44,26 @@ def unified_form_for(*, facts: RoutingFacts) -> tuple[list[tuple[Department, lis
     routed = departments_routed(facts=facts)
     form = compose([d.code for d, _ in routed], form_specs_current(), data_item_specs())
     return routed, form
+
+
+def filings_visible_to(user: Any) -> QuerySet[Filing]:
+    """Clerks see their department's filings and the AIC filings (the licence every department relies on);
+    admins and auditors see all; applicants see theirs through their applications."""
+    filings = Filing.objects.select_related("department", "application", "application__enterprise", "form_version")
+    if user.reads_everything:
+        return filings
+    if user.is_clerk:
+        return filings.filter(Q(department_id=user.department_id) | Q(department__code="AIC"))
+    return filings.none()
+
+
+def filing_for(user: Any, filing_id: int) -> Filing:
+    """A filing the user may see, or 404 — whether it exists elsewhere is not revealed."""
+    filing = filings_visible_to(user).filter(pk=filing_id).first()
+    if filing is None:
+        raise Http404
+    return filing
+
+
+def filing_can_decide(user: Any, filing: Filing) -> bool:
+    return user.is_clerk and user.department_id == filing.department_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Department, RoutingRule
+from .models import AdapterKind, Department, RoutingRule, SandboxSetting
 
 SEED_FILE = Path(__file__).resolve().parent / "data" / "departments.json"
 RULE_FIELDS = ("industry_codes", "scope_pattern", "todo_text", "todo_text_en", "due_days")
@@ -62,4 +62,9 @@ def departments_load(*, path: Path = SEED_FILE) -> int:
         department.prerequisites.set([by_code[code] for code in spec["prerequisites"]])
         for rule_spec in spec["rules"]:
             _rule_ensure(department, rule_spec)
+        if department.adapter_kind == AdapterKind.HTTP and department.adapter_config.get("endpoint") == "sandbox":
+            # The simulated department system decides a few seconds after receiving, so the demo moves by itself.
+            SandboxSetting.objects.get_or_create(
+                department_code=department.code, defaults={"decision_delay_seconds": 8}
+            )
     return len(specs)

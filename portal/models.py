@@ -68,3 +68,67 @@ class User(AbstractUser):
     def reads_everything(self) -> bool:
         """Admins and auditors may read every application and filing; only admins may change them."""
         return self.is_portal_admin or self.is_auditor
+
+
+class AuditEvent(models.Model):
+    """An append-only record of something that happened (审计事件): a transition, a decision, a data change, a
+    delivery attempt, a verification lookup. Each row carries the hash of the previous one, so deleting or editing
+    a row breaks the chain (`portal.audit.audit_chain_verify`)."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True, help_text=_("Who, when not a user."))
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=40)
+    application_id = models.BigIntegerField(_("application"), null=True, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit events are append-only")
+
+
+class AuditChainHead(models.Model):
+    """The single row whose lock serialises audit writes, so the chain never forks under concurrent writers."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return self.last_hash
+
+
+class Notification(models.Model):
+    """A message in a user's in-app inbox, also sent by e-mail."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.title

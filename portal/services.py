@@ -76,3 +76,16 @@ def demo_users_ensure(*, password: str) -> list[str]:
         )
         names.append(username)
     return names
+
+
+def notify(*, user: User, title: str, body: str = "", url: str = "") -> None:
+    """Put a message in the user's inbox and e-mail it (after commit, so a rolled-back change sends nothing)."""
+    from django.core.mail import send_mail
+
+    from .models import Notification
+
+    Notification.objects.create(user=user, title=title, body=body, url=url)
+    if user.email:
+        transaction.on_commit(
+            lambda: send_mail(title, f"{body}\n\n{url}".strip(), None, [user.email], fail_silently=True)
+        )

@@ -261,3 +261,16 @@ if PRODUCTION:
 
 # Header and page name of the service hall.
 PORTAL_NAME = _("Dongguan One-Stop Business Registration")
+
+# --- Departments: delivery and the sandbox ----------------------------------------------------------------------
+# The portal's own address, for callbacks department systems make (`/api/v1/departments/<code>/callback`).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Where "sandbox" endpoints point: the simulated department systems, mounted in the portal under /sandbox/.
+DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE_URL}/sandbox")
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
+DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", "5"))  # doubles after each failure
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)  # > the HTTP timeouts: a live worker never loses it
+SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "filings-sweep": {"task": "departments.sweep_filings", "schedule": SWEEP_INTERVAL_SECONDS},
+}

@@ -3,8 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from departments import filing_apis, sandbox
 from departments.apis import DepartmentListApi, UnifiedFormApi
 from forms_engine.apis import DataItemListApi, DepartmentFormApi
+from registration import apis as registration_apis
 
 from . import views
 from .api import TokenApi
@@ -15,6 +17,31 @@ api_v1 = [
     path("departments/<str:code>/form", DepartmentFormApi.as_view(), name="api-department-form"),
     path("data-items", DataItemListApi.as_view(), name="api-data-items"),
     path("forms/unified", UnifiedFormApi.as_view(), name="api-forms-unified"),
+    path("departments/<str:code>/callback", filing_apis.DepartmentCallbackApi.as_view(), name="api-callback"),
+    path("filings", filing_apis.FilingListApi.as_view(), name="api-filings"),
+    path("filings/<int:filing_id>", filing_apis.FilingDetailApi.as_view(), name="api-filing"),
+    path("filings/<int:filing_id>/approve", filing_apis.FilingApproveApi.as_view(), name="api-filing-approve"),
+    path("filings/<int:filing_id>/reject", filing_apis.FilingRejectApi.as_view(), name="api-filing-reject"),
+    path(
+        "filings/<int:filing_id>/request-correction",
+        filing_apis.FilingCorrectionApi.as_view(),
+        name="api-filing-correction",
+    ),
+    path("filings/<int:filing_id>/redispatch", filing_apis.FilingRedispatchApi.as_view(), name="api-filing-redispatch"),
+    path("applications", registration_apis.ApplicationListApi.as_view(), name="api-applications"),
+    path("applications/<int:application_id>", registration_apis.ApplicationDetailApi.as_view(), name="api-application"),
+    path(
+        "applications/<int:application_id>/submit",
+        registration_apis.ApplicationSubmitApi.as_view(),
+        name="api-application-submit",
+    ),
+    path(
+        "applications/<int:application_id>/withdraw",
+        registration_apis.ApplicationWithdrawApi.as_view(),
+        name="api-application-withdraw",
+    ),
+    path("name-check", registration_apis.NameCheckApi.as_view(), name="api-name-check"),
+    path("enterprises/<str:uscc>", registration_apis.EnterpriseDetailApi.as_view(), name="api-enterprise"),
 ]
 
 urlpatterns = [
@@ -40,6 +67,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("forms_engine.urls")),
+    path("sandbox/<str:code>/filings", sandbox.receive_filing, name="sandbox-receive"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,0 +1,143 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Enterprise(models.Model):
+    """A licensed enterprise in the register (企业登记簿): the current record, changed only through registrations."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active (存续)")
+        REVOKED = "revoked", _("Revoked (吊销)")
+        DEREGISTERED = "deregistered", _("Deregistered (注销)")
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name_zh = models.CharField(_("name"), max_length=100)
+    name_key = models.CharField(max_length=100, db_index=True, help_text="normalised name for duplicate checks")
+    entity_type = models.CharField(_("entity type"), max_length=40)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    established_on = models.DateField(_("date of establishment"))
+    data = models.JSONField(_("register data"), default=dict)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="enterprises"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-established_on", "uscc"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.uscc})"
+
+
+class EnterpriseChange(models.Model):
+    """One change of an enterprise's record: who, when, before and after (append-only)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    application = models.ForeignKey("Application", on_delete=models.PROTECT, null=True, related_name="+")
+    before = models.JSONField(_("before"), default=dict)
+    after = models.JSONField(_("after"), default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("enterprise change")
+        verbose_name_plural = _("enterprise changes")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, awaiting licence")
+    IN_PROGRESS = "in_progress", _("In progress at the departments")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    """An application (申请) through the one-stop portal: the cloud form's data and where it stands.
+
+    State changes only through the transitions below, called by `registration.services` inside a transaction;
+    the state field is protected and doubles as the optimistic lock.
+    """
+
+    class Kind(models.TextChoices):
+        NEW_COMPANY = "new_company", _("New company")
+        EXISTING_COMPANY = "existing_company", _("Company that already holds a licence")
+
+    S = ApplicationState
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    state = FSMField(_("state"), default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    data = models.JSONField(_("data"), default=dict, help_text=_("Item key → value, as typed (drafts) or checked."))
+    readonly_items = models.JSONField(default=list, blank=True, help_text="register items an applicant cannot edit")
+    editable_items = models.JSONField(default=list, blank=True, help_text="items a correction request opened")
+    correction_reason = models.TextField(blank=True)
+    routed = models.JSONField(default=list, blank=True, help_text="department codes routed at submit")
+    name_key = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    licensed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.data.get('name_zh') or self.get_kind_display()}"
+
+    @property
+    def is_new_company(self) -> bool:
+        return self.kind == self.Kind.NEW_COMPANY
+
+    @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.SUBMITTED)
+    def submit_for_licence(self):
+        """New company before its licence: the AIC filing is (re)delivered to the AIC clerks."""
+
+    @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.IN_PROGRESS)
+    def submit_to_departments(self):
+        """Existing company, or a correction after the licence: filings go (again) to the departments."""
+
+    @transition(field=state, source=S.SUBMITTED, target=S.IN_PROGRESS)
+    def issue_licence(self):
+        """AIC approved: the enterprise exists and every other routed department's filing is released."""
+
+    @transition(field=state, source=S.SUBMITTED, target=S.REJECTED)
+    def reject(self):
+        """AIC refused the registration. Terminal."""
+
+    @transition(field=state, source=[S.SUBMITTED, S.IN_PROGRESS], target=S.CORRECTION_REQUESTED)
+    def request_correction(self):
+        """A department asked for corrections: the named items become editable for the applicant."""
+
+    @transition(field=state, source=S.IN_PROGRESS, target=S.COMPLETED)
+    def complete(self):
+        """Every routed filing is approved."""
+
+    def nothing_registered_yet(self) -> bool:
+        return self.state == self.S.DRAFT or (self.is_new_company and self.licensed_at is None)
+
+    @transition(
+        field=state,
+        source=[S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED],
+        target=S.WITHDRAWN,
+        conditions=[nothing_registered_yet],
+    )
+    def withdraw(self):
+        """The applicant gives up before anything was registered (no licence issued, no filing sent out)."""

@@ -1,5 +1,6 @@
 """Run the embedded portal: the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -32,7 +33,10 @@ class Command(BaseCommand):
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
             "--concurrency", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        children = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603 — our own fixed commands
+        url = f"http://{host}:{port}/"
+        # Department systems (the sandbox) call back to this server.
+        env = {**os.environ, "PORTAL_BASE_URL": url.rstrip("/")}
+        children = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]  # noqa: S603 — fixed commands
 
         def stop(*_args):
             raise KeyboardInterrupt
@@ -40,7 +44,6 @@ class Command(BaseCommand):
         # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        url = f"http://{host}:{port}/"
         try:
             self._wait_until_up(url + "healthz", children)
             self._banner(url, demo_password)

@@ -1,0 +1,353 @@
+"""Filings (办件): creation, release, delivery through adapters, and decisions.
+
+The database is the source of truth for delivery: a filing is claimed with a conditional UPDATE (a lease), the
+adapter is called outside any transaction, and the outcome is written back under a row lock. Broker messages are
+only hints to act now; the beat sweep (`filings_sweep`) finds due work whose message was lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from forms_engine.projection import project
+from forms_engine.selectors import data_item_specs, form_version_current, form_version_spec
+from portal.audit import audit_record
+from portal.errors import PortalError, StateConflict
+
+from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for
+from .models import Department, Filing, FilingState
+
+logger = logging.getLogger(__name__)
+S = FilingState
+
+
+def payload_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _enqueue(filing: Filing, countdown: float = 0) -> None:
+    """Ask a worker to deliver after commit: a rolled-back release must never be delivered."""
+    from .tasks import deliver_filing
+
+    queue = filing.department.queue
+    filing_id = filing.pk
+    transaction.on_commit(lambda: deliver_filing.apply_async((filing_id,), queue=queue, countdown=countdown))
+
+
+def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, after: Any = None, message: str = ""):
+    audit_record(
+        action=action,
+        obj_type="filing",
+        obj_id=filing.pk,
+        actor=actor,
+        actor_label="" if actor is not None else filing.department.code,
+        application_id=filing.application_id,
+        before=before,
+        after=after,
+        message=message,
+    )
+
+
+def filings_create(*, application: Any, codes: list[str]) -> list[Filing]:
+    """One `waiting` filing per routed department (those already there are kept)."""
+    departments = Department.objects.filter(code__in=codes)
+    existing = set(application.filings.values_list("department__code", flat=True))
+    created = [
+        Filing.objects.create(application=application, department=d) for d in departments if d.code not in existing
+    ]
+    for filing in created:
+        _audit(filing, "filing.created", after={"state": filing.state, "department": filing.department.code})
+    return created
+
+
+def _project(filing: Filing, data: dict, references: dict[str, str]) -> tuple[Any, dict, str]:
+    version = form_version_current(filing.department.code)
+    if version is None:
+        raise PortalError(_("Department %(code)s has no published form.") % {"code": filing.department.code})
+    projection = project(data, form_version_spec(version), data_item_specs(), references)
+    if projection.errors:
+        # Validated data that a department's form still cannot take is a configuration fault: say where.
+        raise PortalError(
+            _("The %(code)s form cannot be filled from this application.") % {"code": filing.department.code},
+            {f"{filing.department.code}.{name}": [message] for name, message in projection.errors.items()},
+        )
+    return version, projection.payload, payload_hash(projection.payload)
+
+
+def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool, dict[str, str]]:
+    references = {}
+    for prerequisite in filing.department.prerequisites.all():
+        other = by_code.get(prerequisite.code)
+        if other is None:
+            continue  # not routed for this application: nothing to wait for
+        if other.state != S.APPROVED:
+            return False, {}
+        references[prerequisite.code] = other.reference_no
+    return True, references
+
+
+def filings_release(*, application: Any, data: dict) -> list[Filing]:
+    """Release every waiting filing whose routed prerequisites are approved: project its payload, pin the form
+    version, queue it. Call inside the transaction that changed the application (it is locked by the caller)."""
+    filings = list(
+        application.filings.select_for_update()
+        .select_related("department")
+        .prefetch_related("department__prerequisites")
+    )
+    by_code = {f.department.code: f for f in filings}
+    released = []
+    for filing in filings:
+        if filing.state != S.WAITING:
+            continue
+        ready, references = _prerequisites_met(filing, by_code)
+        if not ready:
+            continue
+        version, payload, digest = _project(filing, data, references)
+        filing.release()
+        filing.form_version, filing.payload, filing.payload_hash = version, payload, digest
+        filing.references = references
+        filing.round = 1
+        filing.released_at = filing.next_attempt_at = timezone.now()
+        filing.save()
+        _audit(
+            filing,
+            "filing.released",
+            before={"state": "waiting"},
+            after={"state": filing.state, "form_version": version.number},
+        )
+        _enqueue(filing)
+        released.append(filing)
+    return released
+
+
+def filings_resend_changed(*, application: Any, data: dict, always: set[str]) -> list[Filing]:
+    """After the applicant's corrections: a new delivery round for each released filing whose payload changed,
+    and for the departments in `always` (those that asked for the correction)."""
+    resent = []
+    filings = list(application.filings.select_for_update().select_related("department"))
+    by_code = {f.department.code: f for f in filings}
+    for filing in filings:
+        if filing.state == S.WAITING:
+            continue
+        _ready, references = _prerequisites_met(filing, by_code)
+        version, payload, digest = _project(filing, data, references or filing.references)
+        if digest == filing.payload_hash and filing.department.code not in always:
+            continue
+        before = {"state": filing.state, "round": filing.round, "payload_hash": filing.payload_hash}
+        filing.resend()
+        filing.form_version, filing.payload, filing.payload_hash = version, payload, digest
+        filing.round += 1
+        filing.attempts, filing.last_error, filing.claimed_until = 0, "", None
+        filing.next_attempt_at = timezone.now()
+        filing.opened_at = filing.decided_at = filing.decided_by = None
+        filing.correction_items = []
+        filing.save()
+        _audit(filing, "filing.resent", before=before, after={"state": filing.state, "round": filing.round})
+        _enqueue(filing)
+        resent.append(filing)
+    return resent
+
+
+# --- Delivery -------------------------------------------------------------------------------------------------
+
+
+def _claim(filing_id: int, now: dt.datetime) -> bool:
+    """Take the filing for one delivery attempt: one worker at a time, only when due, only while queued."""
+    lease = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    return bool(
+        Filing.objects.filter(pk=filing_id, state=S.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=lease)
+    )
+
+
+def filing_deliver(*, filing_id: int) -> str:
+    """One delivery attempt (the Celery task calls this). Idempotent: a filing that is not due, not queued, or held
+    by another worker is skipped. Returns what happened, for logs and tests."""
+    now = timezone.now()
+    if not _claim(filing_id, now):
+        return "skipped"
+    filing = Filing.objects.select_related("department", "form_version").get(pk=filing_id)
+    delivery = Delivery(
+        filing_id=filing.pk,
+        department=filing.department.code,
+        round=filing.round,
+        payload=filing.payload or {},
+        payload_hash=filing.payload_hash,
+        form_version=filing.form_version.number if filing.form_version else 0,
+        config=filing.department.adapter_config,
+        secret=filing.department.hmac_secret,
+    )
+    try:
+        result: Delivered | Refused | TransientError = adapter_for(filing.department.adapter_kind).deliver(delivery)
+    except TransientError as exc:
+        result = exc
+    except Exception as exc:  # an adapter bug must not lose the filing: count it as a failed attempt
+        logger.exception("adapter crashed delivering filing %s", filing_id)
+        result = TransientError(f"{type(exc).__name__}: {exc}")
+    return _record_attempt(filing_id, delivery, result)
+
+
+def _record_attempt(filing_id: int, delivery: Delivery, result: Any) -> str:
+    from registration.services import application_after_filing_decision, application_lock
+
+    with transaction.atomic():
+        application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
+        filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
+        if filing.state != S.QUEUED or filing.round != delivery.round:
+            return "stale"  # resent or decided meanwhile: this attempt's outcome no longer matters
+        filing.attempts += 1
+        filing.claimed_until = None
+        if isinstance(result, TransientError):
+            filing.last_error = str(result)[:2000]
+            if filing.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+                filing.fail()
+                filing.next_attempt_at = None
+                filing.save()
+                _audit(filing, "filing.failed", after={"attempts": filing.attempts}, message=filing.last_error)
+                return "failed"
+            delay = settings.DELIVERY_BACKOFF_SECONDS * 2 ** (filing.attempts - 1)
+            filing.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
+            filing.save()
+            _audit(
+                filing,
+                "filing.attempt_failed",
+                after={"attempts": filing.attempts, "retry_in": delay},
+                message=filing.last_error,
+            )
+            _enqueue(filing, countdown=delay)
+            return "retry"
+        if isinstance(result, Refused):
+            filing.reject()
+            filing.message = result.reason
+            filing.decided_at = timezone.now()
+            filing.last_error = ""
+            filing.save()
+            _audit(filing, "filing.refused_on_delivery", after={"state": filing.state}, message=result.reason)
+            application_after_filing_decision(filing=filing, actor=None)
+            return "refused"
+        filing.dispatch()
+        filing.dispatched_at = timezone.now()
+        filing.last_error = ""
+        filing.next_attempt_at = None
+        if result.reference:
+            filing.reference_no = result.reference
+        filing.save()
+        _audit(filing, "filing.dispatched", after={"state": filing.state, "reference_no": filing.reference_no})
+        return "dispatched"
+
+
+def filings_sweep() -> int:
+    """Re-enqueue queued filings that are due and held by no worker (their broker message may be lost)."""
+    now = timezone.now()
+    grace = dt.timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
+    due = (
+        Filing.objects.filter(state=S.QUEUED, next_attempt_at__lte=now - grace)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .select_related("department")
+    )
+    count = 0
+    for filing in due:
+        from .tasks import deliver_filing
+
+        deliver_filing.apply_async((filing.pk,), queue=filing.department.queue)
+        count += 1
+    return count
+
+
+def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
+    """An operator sends a failed filing again."""
+    with transaction.atomic():
+        filing = Filing.objects.select_for_update().select_related("department").get(pk=filing.pk)
+        try:
+            filing.redispatch()
+        except TransitionNotAllowed:
+            raise StateConflict(_("Only a failed delivery can be re-dispatched."), state=filing.state) from None
+        filing.attempts, filing.claimed_until = 0, None
+        filing.next_attempt_at = timezone.now()
+        filing.save()
+        _audit(filing, "filing.redispatched", actor=actor, before={"state": "failed"}, after={"state": filing.state})
+        _enqueue(filing)
+    return filing
+
+
+# --- Decisions ------------------------------------------------------------------------------------------------
+
+DECISIONS = ("approved", "rejected", "correction_requested")
+
+
+def filing_decide(
+    *,
+    filing_id: int,
+    decision: str,
+    actor: Any = None,
+    reference_no: str = "",
+    reason: str = "",
+    items: list[str] | None = None,
+    replay_ok: bool = False,
+) -> tuple[Filing, bool]:
+    """Record a department's decision. Returns (filing, changed). With `replay_ok` (department callbacks) the same
+    decision arriving again changes nothing and is not an error; otherwise a decided filing answers 409."""
+    from registration.services import application_after_filing_decision, application_lock
+
+    if decision not in DECISIONS:
+        raise PortalError(_("Unknown decision."), {"decision": [_("Use approved, rejected or correction_requested.")]})
+    with transaction.atomic():
+        application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
+        filing = Filing.objects.select_for_update().select_related("department", "application").get(pk=filing_id)
+        if replay_ok and filing.state == decision and (not reference_no or reference_no == filing.reference_no):
+            return filing, False
+        before = {"state": filing.state, "reference_no": filing.reference_no}
+        try:
+            {"approved": filing.approve, "rejected": filing.reject, "correction_requested": filing.request_correction}[
+                decision
+            ]()
+        except TransitionNotAllowed:
+            raise StateConflict(
+                _("This filing cannot be %(decision)s now.") % {"decision": decision}, state=filing.state
+            ) from None
+        filing.decided_at = timezone.now()
+        filing.decided_by = actor if getattr(actor, "pk", None) else None
+        if decision == "approved":
+            filing.reference_no = reference_no or filing.reference_no or _reference_for(filing)
+            filing.message = reason
+        else:
+            filing.message = reason
+        if decision == "correction_requested":
+            filing.correction_items = list(items or [])
+        try:
+            filing.save()
+        except ConcurrentTransition:
+            raise StateConflict(_("Someone else decided this filing at the same moment."), state=filing.state) from None
+        _audit(
+            filing,
+            f"filing.{decision}",
+            actor=actor,
+            before=before,
+            after={"state": filing.state, "reference_no": filing.reference_no, "items": filing.correction_items},
+            message=reason,
+        )
+        application_after_filing_decision(filing=filing, actor=actor)
+    return filing, True
+
+
+def _reference_for(filing: Filing) -> str:
+    return f"{filing.department.code}-{timezone.localdate():%Y%m%d}-{filing.pk:06d}"
+
+
+def filing_open(*, filing: Filing, clerk: Any) -> None:
+    """A clerk opened the filing: the start of their handling time (only the first opening of a round counts)."""
+    if filing.opened_at is None and filing.state == S.DISPATCHED:
+        Filing.objects.filter(pk=filing.pk, opened_at__isnull=True).update(opened_at=timezone.now())

@@ -1,0 +1,163 @@
+"""Applications API (CONTRACT.md "Applications"): each applicant sees only their own."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import Application
+from .names import name_check
+from .selectors import application_for, application_timeline, applications_visible_to, enterprise_for
+from .services import application_create, application_submit, application_update_data, application_withdraw
+
+
+class FilingSummary(serializers.Serializer):
+    id = serializers.IntegerField()
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.name")
+    state = serializers.CharField()
+    reference_no = serializers.CharField()
+    message = serializers.CharField()
+    correction_items = serializers.JSONField()
+    updated_at = serializers.DateTimeField()
+
+
+class ApplicationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    data = serializers.JSONField()
+    enterprise = serializers.SerializerMethodField()
+    routed = serializers.JSONField()
+    readonly_items = serializers.JSONField()
+    editable_items = serializers.JSONField()
+    correction_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    licensed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_enterprise(self, application: Application) -> dict | None:
+        e = application.enterprise
+        return {"uscc": e.uscc, "name_zh": e.name_zh} if e else None
+
+
+class ApplicationDetailOut(ApplicationOut):
+    filings = FilingSummary(many=True, source="filings.all")
+    todos = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    def get_todos(self, application: Application) -> list:
+        return []
+
+    def get_timeline(self, application: Application) -> list:
+        return application_timeline(application.pk)
+
+
+class ApplicationIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Application.Kind.values)
+    data = serializers.DictField(required=False, default=dict)
+    uscc = serializers.CharField(required=False, allow_blank=True, default="")
+    id_number = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="existing_company: legal representative or liaison"
+    )
+
+
+class DataIn(serializers.Serializer):
+    data = serializers.DictField()
+
+
+def _own(request: Request, application_id: int) -> Application:
+    application = application_for(request.user, application_id)
+    if application.applicant_id != request.user.pk:
+        raise PermissionDenied  # admins and auditors read, only the applicant acts
+    return application
+
+
+class ApplicationListApi(APIView):
+    @extend_schema(responses=ApplicationOut(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ApplicationOut(applications_visible_to(request.user), many=True).data)
+
+    @extend_schema(request=ApplicationIn, responses={201: ApplicationDetailOut})
+    def post(self, request: Request) -> Response:
+        if not request.user.is_applicant:
+            raise PermissionDenied
+        data = ApplicationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = application_create(applicant=request.user, **data.validated_data)
+        application = application_for(request.user, application.pk)
+        return Response(ApplicationDetailOut(application).data, status=201)
+
+
+class ApplicationDetailApi(APIView):
+    @extend_schema(responses=ApplicationDetailOut)
+    def get(self, request: Request, application_id: int) -> Response:
+        return Response(ApplicationDetailOut(application_for(request.user, application_id)).data)
+
+    @extend_schema(request=DataIn, responses=ApplicationDetailOut)
+    def patch(self, request: Request, application_id: int) -> Response:
+        application = _own(request, application_id)
+        data = DataIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        problems = application_update_data(application=application, user=request.user, data=data.validated_data["data"])
+        application = application_for(request.user, application_id)
+        return Response({**ApplicationDetailOut(application).data, "problems": problems})
+
+
+class ApplicationSubmitApi(APIView):
+    @extend_schema(request=None, responses=ApplicationDetailOut)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = application_submit(application=_own(request, application_id), user=request.user)
+        return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data)
+
+
+class ApplicationWithdrawApi(APIView):
+    @extend_schema(request=None, responses=ApplicationDetailOut)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = application_withdraw(application=_own(request, application_id), user=request.user)
+        return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data)
+
+
+class NameCheckIn(serializers.Serializer):
+    name_zh = serializers.CharField(max_length=100)
+    entity_type = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NameCheckOut(serializers.Serializer):
+    available = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class NameCheckApi(APIView):
+    """`POST /api/v1/name-check` {"name_zh", "entity_type"?} → {"available", "reasons"}."""
+
+    @extend_schema(request=NameCheckIn, responses=NameCheckOut)
+    def post(self, request: Request) -> Response:
+        data = NameCheckIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        reasons = name_check(
+            name_zh=data.validated_data["name_zh"], entity_type=data.validated_data["entity_type"] or None
+        )
+        return Response({"available": not reasons, "reasons": reasons})
+
+
+class EnterpriseOut(serializers.Serializer):
+    uscc = serializers.CharField()
+    name_zh = serializers.CharField()
+    entity_type = serializers.CharField()
+    status = serializers.CharField()
+    established_on = serializers.DateField()
+    data = serializers.JSONField()
+
+
+class EnterpriseDetailApi(APIView):
+    """`GET /api/v1/enterprises/<uscc>`: the current record (owner, clerks, admins, auditors)."""
+
+    @extend_schema(responses=EnterpriseOut)
+    def get(self, request: Request, uscc: str) -> Response:
+        return Response(EnterpriseOut(enterprise_for(request.user, uscc)).data)

@@ -1,0 +1,60 @@
+"""Reads of the registration domain, always scoped by who is asking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from departments.models import Filing
+from portal.models import AuditEvent
+
+from .models import Application, Enterprise
+
+
+def applications_visible_to(user: Any) -> QuerySet[Application]:
+    """Applicants see their own; admins and auditors all; clerks none (they work through filings)."""
+    applications = Application.objects.select_related("enterprise", "applicant").prefetch_related(
+        Prefetch("filings", queryset=Filing.objects.select_related("department").order_by("department__sort_order"))
+    )
+    if user.reads_everything:
+        return applications
+    if user.is_applicant:
+        return applications.filter(applicant=user)
+    return applications.none()
+
+
+def application_for(user: Any, application_id: Any) -> Application:
+    """The application, or 404 when it does not exist or is not the caller's (never reveal which)."""
+    try:
+        return applications_visible_to(user).get(pk=int(application_id))
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def application_timeline(application_id: int) -> list[dict]:
+    """What happened, oldest first, from the audit trail (transitions, decisions, deliveries, data changes)."""
+    events = AuditEvent.objects.filter(application_id=application_id).select_related("actor").order_by("id")
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "object": f"{e.object_type}:{e.object_id}",
+            "actor": str(e.actor) if e.actor else e.actor_label,
+            "state": (e.after or {}).get("state") if isinstance(e.after, dict) else None,
+            "message": e.message,
+        }
+        for e in events
+        if e.action != "application.data_changed"
+    ]
+
+
+def enterprise_for(user: Any, uscc: str) -> Enterprise:
+    """The enterprise for its owner, clerks, admins and auditors; 404 for anyone else."""
+    enterprise = Enterprise.objects.filter(uscc=(uscc or "").upper()).first()
+    if enterprise is None:
+        raise Http404
+    if user.reads_everything or user.is_clerk or enterprise.owner_id == user.pk:
+        return enterprise
+    raise Http404

@@ -1,0 +1,400 @@
+"""Writes of the registration domain: applications from draft to completion, the licence, the register.
+
+Every state change happens inside `transaction.atomic()` with the application row locked (`application_lock`),
+so a clerk, a department callback and a worker acting at the same moment are serialised in one order: application
+first, then its filings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from departments.filings import filings_create, filings_release, filings_resend_changed
+from departments.models import FilingState
+from departments.routing import RoutingFacts
+from departments.selectors import departments_routed
+from forms_engine.compose import UnifiedForm, compose
+from forms_engine.selectors import data_item_specs, form_specs_current
+from forms_engine.transforms import REG_TYPE_CODES
+from forms_engine.validation import validate
+from forms_engine.validators import uscc_problem
+from portal.audit import audit_record
+from portal.errors import PortalError, StateConflict
+from portal.models import User
+from portal.services import notify
+
+from .identifiers import uscc_generate
+from .models import Application, ApplicationState, Enterprise, EnterpriseChange
+from .names import name_check, name_key
+
+S = ApplicationState
+# Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
+ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
+
+
+def application_lock(application_id: int) -> Application:
+    return Application.objects.select_for_update().get(pk=application_id)
+
+
+def _audit(application: Application, action: str, actor: Any = None, before: Any = None, after: Any = None, message=""):
+    audit_record(
+        action=action,
+        obj_type="application",
+        obj_id=application.pk,
+        actor=actor,
+        application_id=application.pk,
+        before=before,
+        after=after,
+        message=message,
+    )
+
+
+def routing_facts(application: Application, data: dict) -> RoutingFacts:
+    return RoutingFacts(
+        new_company=application.is_new_company,
+        import_export=data.get("import_export") in (True, "true", "True", 1),
+        industry_code=str(data.get("industry_code") or ""),
+        business_scope=str(data.get("business_scope") or ""),
+    )
+
+
+def application_form(application: Application, data: dict | None = None) -> tuple[list[str], UnifiedForm]:
+    """The routed departments and the unified form for the application's current answers."""
+    data = application.data if data is None else data
+    routed = [d.code for d, _reasons in departments_routed(facts=routing_facts(application, data))]
+    return routed, compose(routed, form_specs_current(), data_item_specs())
+
+
+def projection_data(application: Application) -> dict:
+    """The application's data plus what the platform issued with the licence: what department forms read."""
+    data = dict(application.data)
+    enterprise = application.enterprise
+    if enterprise is not None:
+        data.update(
+            uscc=enterprise.uscc,
+            established_on=enterprise.established_on.isoformat(),
+            division_code="441900",
+            reg_type_code=REG_TYPE_CODES.get(enterprise.entity_type, ""),
+        )
+    return data
+
+
+# --- Drafts ---------------------------------------------------------------------------------------------------
+
+
+def application_create(
+    *, applicant: User, kind: str, data: dict | None = None, uscc: str = "", id_number: str = ""
+) -> Application:
+    """A new draft. For an enterprise that already holds a licence, its register data is filled in and locked; only
+    its legal representative, liaison or the account that registered it may do this."""
+    if kind not in Application.Kind.values:
+        raise PortalError(_("Unknown kind of application."), {"kind": [_("Use new_company or existing_company.")]})
+    if not isinstance(data or {}, dict):
+        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
+    application = Application(kind=kind, applicant=applicant, data={})
+    if kind == Application.Kind.EXISTING_COMPANY:
+        enterprise = _enterprise_for_applicant(applicant, uscc, id_number)
+        register = {k: v for k, v in enterprise.data.items() if k not in ISSUED_ITEMS}
+        application.enterprise = enterprise
+        application.readonly_items = sorted(register)
+        application.data = register
+    with transaction.atomic():
+        application.save()
+        _audit(application, "application.created", actor=applicant, after={"kind": kind, "state": application.state})
+        if data:
+            application_update_data(application=application, user=applicant, data=data)
+    return application
+
+
+def _enterprise_for_applicant(applicant: User, uscc: str, id_number: str) -> Enterprise:
+    code = (uscc or "").strip().upper()
+    problem = uscc_problem(code) if code else _("Give the enterprise's unified social credit code.")
+    if problem:
+        raise PortalError(_("The request has errors; see “errors”."), {"uscc": [problem]})
+    enterprise = Enterprise.objects.filter(uscc=code, status=Enterprise.Status.ACTIVE).first()
+    if enterprise is None:
+        raise PortalError(
+            _("The request has errors; see “errors”."), {"uscc": [_("No active enterprise has this code.")]}
+        )
+    people = {
+        str((enterprise.data.get(role) or {}).get("id_number", "")).upper() for role in ("legal_rep", "liaison")
+    } - {""}
+    if enterprise.owner_id != applicant.pk and (id_number or "").strip().upper() not in people:
+        raise PortalError(
+            _("Only the enterprise's legal representative or liaison can apply for it."),
+            {"id_number": [_("Give the ID number of the enterprise's legal representative or liaison.")]},
+        )
+    return enterprise
+
+
+def _editable_keys(application: Application) -> set[str] | None:
+    """Which items the applicant may change now (None: any item of the form)."""
+    if application.state == S.CORRECTION_REQUESTED:
+        return set(application.editable_items)
+    if application.state == S.DRAFT:
+        return None
+    return set()
+
+
+def application_update_data(*, application: Application, user: User, data: dict) -> dict[str, list[str]]:
+    """Autosave: merge `data` into the application as typed (nothing typed is lost), and return the problems the
+    typed values have so far (missing values are not problems yet). Items the applicant may not change are refused."""
+    if not isinstance(data, dict):
+        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
+    with transaction.atomic():
+        application = application_lock(application.pk)
+        editable = _editable_keys(application)
+        if editable is not None and not editable:
+            raise StateConflict(_("This application cannot be changed in its current state."), state=application.state)
+        locked = set(application.readonly_items) | (set(data) - editable if editable is not None else set())
+        refused = {
+            key: [_("This item cannot be changed here.")]
+            for key in data
+            if key in locked and data[key] != application.data.get(key)
+        }
+        if refused:
+            raise PortalError(_("Some items cannot be changed."), refused)
+        before = {k: application.data.get(k) for k in data}
+        merged = {**application.data, **data}
+        application.data = {k: v for k, v in merged.items() if v is not None}
+        application.save()
+        _audit(application, "application.data_changed", actor=user, before=before, after=data)
+    _routed, form = application_form(application)
+    check = validate({k: v for k, v in application.data.items() if k in form.keys}, form.items, partial=True)
+    unknown = {k: [_("This item is not part of this form.")] for k in application.data if k not in form.keys}
+    return {**check.errors, **unknown}
+
+
+# --- Submit, withdraw ----------------------------------------------------------------------------------------
+
+
+def application_submit(*, application: Application, user: User) -> Application:
+    """Check everything at once and send the application on: to AIC for a licence (new company, or a correction
+    AIC asked for) or straight to the departments (existing company, or corrections after the licence)."""
+    with transaction.atomic():
+        application = application_lock(application.pk)
+        if application.state not in (S.DRAFT, S.CORRECTION_REQUESTED):
+            raise StateConflict(_("This application has already been submitted."), state=application.state)
+        routed, form = application_form(application)
+        result = validate(application.data, form.items)
+        errors = dict(result.errors)
+        if application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned:
+            reasons = name_check(
+                name_zh=result.cleaned["name_zh"],
+                entity_type=result.cleaned.get("entity_type"),
+                exclude_application_id=application.pk,
+            )
+            if reasons:
+                errors.setdefault("name_zh", []).extend(r for r in reasons if r not in errors.get("name_zh", []))
+        if errors:
+            raise PortalError(_("The application has errors; nothing was submitted."), errors)
+        cleaned = dict(result.cleaned)
+        before_state = application.state
+        correcting = application.state == S.CORRECTION_REQUESTED
+        application.data = cleaned
+        application.routed = routed
+        application.name_key = name_key(cleaned.get("name_zh", "")) if application.is_new_company else ""
+        application.submitted_at = application.submitted_at or timezone.now()
+        licensed = application.enterprise_id is not None
+        if application.is_new_company and not licensed:
+            application.submit_for_licence()
+        else:
+            application.submit_to_departments()
+        application.editable_items, application.correction_reason = [], ""
+        application.save()
+        _audit(
+            application,
+            "application.submitted",
+            actor=user,
+            before={"state": before_state},
+            after={"state": application.state, "routed": routed},
+        )
+        data = projection_data(application)
+        if correcting:
+            requesters = set(
+                application.filings.filter(state=FilingState.CORRECTION_REQUESTED).values_list(
+                    "department__code", flat=True
+                )
+            )
+            filings_resend_changed(application=application, data=data, always=requesters)
+        elif application.is_new_company:
+            filings_create(application=application, codes=["AIC"])
+            filings_release(application=application, data=data)
+        else:
+            filings_create(application=application, codes=routed)
+            filings_release(application=application, data=data)
+    return application
+
+
+def application_withdraw(*, application: Application, user: User) -> Application:
+    with transaction.atomic():
+        application = application_lock(application.pk)
+        before = application.state
+        try:
+            application.withdraw()
+        except TransitionNotAllowed:
+            raise StateConflict(_("This application can no longer be withdrawn."), state=application.state) from None
+        application.name_key = ""  # the name is free again
+        application.save()
+        _audit(
+            application,
+            "application.withdrawn",
+            actor=user,
+            before={"state": before},
+            after={"state": application.state},
+        )
+    return application
+
+
+# --- After a department's decision ----------------------------------------------------------------------------
+
+
+def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
+    """What a decision means for the application. Called by `departments.filings` with the application locked."""
+    application = Application.objects.select_related("applicant").get(pk=filing.application_id)
+    code = filing.department.code
+    if code == "AIC" and filing.state == FilingState.APPROVED and application.state == S.SUBMITTED:
+        _licence_issue(application, actor)
+        return
+    if code == "AIC" and filing.state == FilingState.REJECTED and application.state == S.SUBMITTED:
+        application.reject()
+        application.name_key = ""
+        application.save()
+        _audit(
+            application, "application.rejected", actor=actor, after={"state": application.state}, message=filing.message
+        )
+        notify(
+            user=application.applicant,
+            title=_("Registration refused"),
+            body=_("Market supervision refused the registration: %(reason)s") % {"reason": filing.message},
+            url=f"/applications/{application.pk}/",
+        )
+        return
+    if filing.state == FilingState.CORRECTION_REQUESTED:
+        _correction_requested(application, filing, actor)
+        return
+    if filing.state == FilingState.APPROVED:
+        filings_release(application=application, data=projection_data(application))
+        _complete_if_done(application, actor)
+        return
+    if filing.state == FilingState.REJECTED:
+        notify(
+            user=application.applicant,
+            title=_("%(department)s refused its filing") % {"department": filing.department.name},
+            body=filing.message,
+            url=f"/applications/{application.pk}/",
+        )
+
+
+def _correction_requested(application: Application, filing: Any, actor: Any) -> None:
+    before = application.state
+    if application.state in (S.SUBMITTED, S.IN_PROGRESS):
+        application.request_correction()
+    elif application.state != S.CORRECTION_REQUESTED:
+        return
+    application.editable_items = sorted(set(application.editable_items) | set(filing.correction_items))
+    reason = f"{filing.department.name}: {filing.message}"
+    application.correction_reason = "\n".join(r for r in (application.correction_reason, reason) if r)
+    application.save()
+    _audit(
+        application,
+        "application.correction_requested",
+        actor=actor,
+        before={"state": before},
+        after={"state": application.state, "items": application.editable_items},
+        message=reason,
+    )
+    notify(
+        user=application.applicant,
+        title=_("Please correct your application"),
+        body=reason,
+        url=f"/applications/{application.pk}/",
+    )
+
+
+def _complete_if_done(application: Application, actor: Any) -> None:
+    states = list(application.filings.values_list("state", flat=True))
+    if application.state != S.IN_PROGRESS or not states or any(s != FilingState.APPROVED for s in states):
+        return
+    if set(application.filings.values_list("department__code", flat=True)) < set(application.routed):
+        return
+    application.complete()
+    application.completed_at = timezone.now()
+    application.save()
+    _audit(application, "application.completed", actor=actor, after={"state": application.state})
+    notify(
+        user=application.applicant,
+        title=_("Registration complete"),
+        body=_("Every department has approved. Your receipt is ready."),
+        url=f"/applications/{application.pk}/",
+    )
+
+
+def _licence_issue(application: Application, actor: Any) -> Enterprise:
+    """AIC approved: issue a unique USCC, record the enterprise, release every other routed department."""
+    data = application.data
+    today = timezone.localdate()
+    enterprise = None
+    for _attempt in range(20):
+        try:
+            with transaction.atomic():
+                enterprise = Enterprise.objects.create(
+                    uscc=uscc_generate(),
+                    name_zh=data["name_zh"],
+                    name_key=name_key(data["name_zh"]),
+                    entity_type=data["entity_type"],
+                    established_on=today,
+                    data=register_data(data),
+                    owner=application.applicant,
+                )
+            break
+        except IntegrityError:
+            continue  # the random code was taken: draw another (1 in ~10^9 per draw)
+    if enterprise is None:
+        raise RuntimeError("could not draw a free unified social credit code")
+    EnterpriseChange.objects.create(
+        enterprise=enterprise, actor=actor if getattr(actor, "pk", None) else None, application=application,
+        before={}, after=enterprise.data,
+    )  # fmt: skip
+    application.enterprise = enterprise
+    application.issue_licence()
+    application.licensed_at = timezone.now()
+    application.save()
+    audit_record(
+        action="enterprise.licensed",
+        obj_type="enterprise",
+        obj_id=enterprise.uscc,
+        actor=actor,
+        application_id=application.pk,
+        after={"uscc": enterprise.uscc, "name_zh": enterprise.name_zh, "established_on": enterprise.established_on},
+    )
+    _audit(
+        application,
+        "application.licence_issued",
+        actor=actor,
+        before={"state": "submitted"},
+        after={"state": application.state, "uscc": enterprise.uscc},
+    )
+    others = [code for code in application.routed if code != "AIC"]
+    filings_create(application=application, codes=others)
+    filings_release(application=application, data=projection_data(application))
+    notify(
+        user=application.applicant,
+        title=_("Business licence issued"),
+        body=_("%(name)s is registered with the unified social credit code %(uscc)s. The other departments have "
+               "received your filings.") % {"name": enterprise.name_zh, "uscc": enterprise.uscc},
+        url=f"/applications/{application.pk}/",
+    )  # fmt: skip
+    _complete_if_done(application, actor)
+    return enterprise
+
+
+def register_data(data: dict) -> dict:
+    """The part of an application's data that the register keeps (not the department-specific items)."""
+    items = data_item_specs()
+    return {k: v for k, v in data.items() if k in items and not items[k].department_specific and not items[k].issued}

@@ -1,0 +1,72 @@
+"""Helpers for workflow tests: API calls as a given user, and doing a worker's job in-process."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+from departments.filings import filing_deliver
+from departments.models import Department, Filing
+from portal.models import Role, User
+from tests.conftest import PASSWORD
+from tests.forms_fixtures import sample
+
+FOREIGN_TRADE_ROUTE = [
+    "AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS", "PBOC", "COMMERCE", "CUSTOMS", "CIQ", "SAFE",
+]  # fmt: skip
+
+
+class Api:
+    """JSON calls as one user, through the real URL routing, authentication and exception handling."""
+
+    def __init__(self, user: User):
+        self.client = Client()
+        self.client.force_login(user)
+        self.user = user
+
+    def get(self, path: str, **params):
+        return self.client.get(f"/api/v1{path}", params)
+
+    def post(self, path: str, body: dict | None = None):
+        return self.client.post(f"/api/v1{path}", json.dumps(body or {}), content_type="application/json")
+
+    def patch(self, path: str, body: dict):
+        return self.client.patch(f"/api/v1{path}", json.dumps(body), content_type="application/json")
+
+
+def make_clerks() -> dict[str, User]:
+    return {
+        d.code: User.objects.create_user(
+            username=f"t_clerk_{d.code.lower()}", password=PASSWORD, role=Role.CLERK, department=d
+        )
+        for d in Department.objects.all()
+    }
+
+
+def all_by_clerk_queue() -> None:
+    """Unit-level workflow tests decide every department in the workbench (the HTTP path has its own tests)."""
+    Department.objects.update(adapter_kind="clerk_queue")
+
+
+def deliver_all() -> list[str]:
+    """What the worker would do now: one delivery attempt for every due queued filing."""
+    return [filing_deliver(filing_id=f.pk) for f in Filing.objects.filter(state="queued").order_by("id")]
+
+
+def filing(application_id: int, code: str) -> Filing:
+    return Filing.objects.get(application_id=application_id, department__code=code)
+
+
+def states(application_id: int) -> dict[str, str]:
+    return dict(Filing.objects.filter(application_id=application_id).values_list("department__code", "state"))
+
+
+def submitted_trader(api: Api) -> int:
+    """A foreign-trade electronics trader created and submitted through the API; returns the application id."""
+    response = api.post("/applications", {"kind": "new_company", "data": sample("electronics_trader")})
+    assert response.status_code == 201, response.json()
+    application_id = response.json()["id"]
+    response = api.post(f"/applications/{application_id}/submit")
+    assert response.status_code == 200, response.json()
+    return application_id
