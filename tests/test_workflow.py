@@ -253,16 +253,17 @@ def test_name_check(seeded, applicant):
     assert api.post("/name-check", {}).status_code == 400
 
 
-def test_registered_name_blocks_width_and_bracket_variants(setup):
-    from registration.names import name_check
+def test_registered_name_blocks_width_and_bracket_variants(seeded):
+    from registration.names import name_check, name_key
 
-    api, clerks = setup
+    registered = "东莞市华信电子贸易（普通合伙）"
     Enterprise.objects.create(
-        uscc="91441900MA4UJ8K20E", name_zh="东莞市华信电子贸易（普通合伙）", name_key="", entity_type="general_partnership",
+        uscc="91441900MA4UJ8K20E",
+        name_zh=registered,
+        name_key=name_key(registered),
+        entity_type="general_partnership",
         established_on="2020-01-01",
-    )  # fmt: skip
-    from registration.names import name_key
-
-    Enterprise.objects.update(name_key=name_key("东莞市华信电子贸易（普通合伙）"))
+    )
 
     assert name_check(name_zh="东莞市华信电子贸易 (普通合伙)", entity_type="general_partnership")
+    assert not name_check(name_zh="东莞市华信电器贸易（普通合伙）", entity_type="general_partnership")
