@@ -1,6 +1,7 @@
 """From draft to completed through API calls: licence, routing, prerequisites, corrections, decisions."""
 
 import pytest
+from django.utils import translation
 from stdnum.cn import uscc as stdnum_uscc
 
 from departments.models import Filing
@@ -265,5 +266,9 @@ def test_registered_name_blocks_width_and_bracket_variants(seeded):
         established_on="2020-01-01",
     )
 
-    assert name_check(name_zh="东莞市华信电子贸易 (普通合伙)", entity_type="general_partnership")
-    assert not name_check(name_zh="东莞市华信电器贸易（普通合伙）", entity_type="general_partnership")
+    with translation.override("en"):
+        variant = name_check(name_zh="东莞市华信电子贸易 (普通合伙)", entity_type="general_partnership")
+        other = name_check(name_zh="东莞市华信电器贸易（普通合伙）", entity_type="general_partnership")
+
+    assert "An enterprise with this name is already registered." in variant
+    assert other == []
