@@ -78,9 +78,10 @@ def database_url_for_tests() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker):
-    """A real `celery -A portal worker` process on the test database and the configured broker."""
+    """A real `celery -A portal worker` process on the test database and the configured broker (per module, so
+    it never consumes work that other modules' tests enqueue)."""
     from portal.tasks import ping
 
     with django_db_blocker.unblock():

@@ -1,0 +1,170 @@
+"""The real thing on loopback: the portal (gunicorn), a department sandbox server (gunicorn), and a Celery worker
+with beat, all on the test database and the configured broker. Tests drive it over HTTP like outside systems."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from tests.conftest import PASSWORD, database_url_for_tests
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+LOGS = ROOT / "var" / "test-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 60, what: str = "condition", every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Stack:
+    """Processes started as they would be in production, each restartable (fault tests stop and start them)."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.web_port, self.sandbox_port = free_port(), free_port()
+        self.env.update(
+            PORTAL_BASE_URL=f"http://127.0.0.1:{self.web_port}",
+            DEPARTMENT_SANDBOX_URL=f"http://127.0.0.1:{self.sandbox_port}/sandbox",
+        )
+        self.processes: dict[str, subprocess.Popen] = {}
+        LOGS.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _gunicorn(self, port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", "--threads", "4", "--timeout", "60",
+        ]  # fmt: skip
+
+    def commands(self) -> dict[str, list[str]]:
+        return {
+            "web": self._gunicorn(self.web_port),
+            "sandbox": self._gunicorn(self.sandbox_port),
+            "worker": [
+                sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat", "--concurrency", "2",
+                "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+                "--schedule", str(Path(settings.VAR_DIR) / "test-celerybeat-schedule"),
+            ],
+        }  # fmt: skip
+
+    def start(self, name: str, purge: bool = False) -> None:
+        command = self.commands()[name] + (["--purge"] if purge and name == "worker" else [])
+        log = (LOGS / f"{name}.log").open("a")
+        self.processes[name] = subprocess.Popen(  # noqa: S603 — our own commands
+            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        if name in ("web", "sandbox"):
+            port = self.web_port if name == "web" else self.sandbox_port
+            wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, f"{name} to answer")
+        else:
+            from portal.tasks import ping
+
+            wait_for(lambda: _pings(ping), 90, "the worker to answer a ping", every=0)
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code in (200, 503)
+    except requests.RequestException:
+        return False
+
+
+def _pings(ping) -> bool:
+    try:
+        return bool(ping.apply_async().get(timeout=3))
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SWEEP_INTERVAL_SECONDS": "1",
+        "DELIVERY_BACKOFF_SECONDS": "0.5",
+        "DELIVERY_LEASE_SECONDS": "6",
+        "DELIVERY_MAX_ATTEMPTS": "30",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    running = Stack(env)
+    try:
+        running.start("web")
+        running.start("sandbox")
+        running.start("worker", purge=True)
+        yield running
+    finally:
+        running.stop_all()
+
+
+class Http:
+    """API calls over HTTP with a token, as a mobile client or department system would make them."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        token = requests.post(
+            f"{base}/api/v1/auth/token", json={"username": username, "password": PASSWORD}, timeout=10
+        ).json()["token"]
+        self.headers = {"Authorization": f"Token {token}"}
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(f"{self.base}/api/v1{path}", headers=self.headers, timeout=30)
+
+    def post(self, path: str, body: dict | None = None) -> requests.Response:
+        return requests.post(f"{self.base}/api/v1{path}", json=body or {}, headers=self.headers, timeout=30)
+
+    def patch(self, path: str, body: dict) -> requests.Response:
+        return requests.patch(f"{self.base}/api/v1{path}", json=body, headers=self.headers, timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def _real_password_hashing(settings):
+    # The portal processes verify passwords with the production hashers, so users must be created with them.
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS

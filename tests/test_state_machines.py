@@ -1,0 +1,88 @@
+"""Every (state, transition) pair of the application and filing machines: allowed ones land in the target state,
+refused ones raise and leave the state alone."""
+
+import pytest
+from django_fsm import TransitionNotAllowed
+
+from departments.models import Filing, FilingState
+from registration.models import Application, ApplicationState
+
+A = ApplicationState
+F = FilingState
+
+APPLICATION_TRANSITIONS = {
+    "submit_for_licence": ({A.DRAFT, A.CORRECTION_REQUESTED}, A.SUBMITTED),
+    "submit_to_departments": ({A.DRAFT, A.CORRECTION_REQUESTED}, A.IN_PROGRESS),
+    "issue_licence": ({A.SUBMITTED}, A.IN_PROGRESS),
+    "reject": ({A.SUBMITTED}, A.REJECTED),
+    "request_correction": ({A.SUBMITTED, A.IN_PROGRESS}, A.CORRECTION_REQUESTED),
+    "complete": ({A.IN_PROGRESS}, A.COMPLETED),
+    "withdraw": ({A.DRAFT, A.SUBMITTED, A.CORRECTION_REQUESTED}, A.WITHDRAWN),
+}
+FILING_TRANSITIONS = {
+    "release": ({F.WAITING}, F.QUEUED),
+    "dispatch": ({F.QUEUED}, F.DISPATCHED),
+    "fail": ({F.QUEUED}, F.FAILED),
+    "redispatch": ({F.FAILED}, F.QUEUED),
+    "approve": ({F.DISPATCHED}, F.APPROVED),
+    "reject": ({F.DISPATCHED, F.QUEUED}, F.REJECTED),
+    "request_correction": ({F.DISPATCHED}, F.CORRECTION_REQUESTED),
+    "resend": (
+        {F.CORRECTION_REQUESTED, F.DISPATCHED, F.APPROVED, F.REJECTED, F.FAILED, F.QUEUED},
+        F.QUEUED,
+    ),
+}
+
+
+def _cases(transitions, states):
+    return [(name, state) for name in transitions for state in states]
+
+
+@pytest.mark.parametrize(("name", "state"), _cases(APPLICATION_TRANSITIONS, A.values))
+def test_application_transition(name, state):
+    application = Application(kind="new_company", state=state)
+    sources, target = APPLICATION_TRANSITIONS[name]
+
+    if state in sources:
+        getattr(application, name)()
+        assert application.state == target
+    else:
+        with pytest.raises(TransitionNotAllowed):
+            getattr(application, name)()
+        assert application.state == state
+
+
+def test_withdraw_after_the_licence_is_refused():
+    import datetime as dt
+
+    application = Application(kind="new_company", state=A.CORRECTION_REQUESTED, licensed_at=dt.datetime(2026, 1, 1))
+
+    with pytest.raises(TransitionNotAllowed):
+        application.withdraw()
+
+
+def test_existing_company_can_be_withdrawn_only_as_draft():
+    assert Application(kind="existing_company", state=A.DRAFT).nothing_registered_yet()
+    assert not Application(kind="existing_company", state=A.CORRECTION_REQUESTED).nothing_registered_yet()
+
+
+@pytest.mark.parametrize(("name", "state"), _cases(FILING_TRANSITIONS, F.values))
+def test_filing_transition(name, state):
+    filing = Filing(state=state)
+    sources, target = FILING_TRANSITIONS[name]
+
+    if state in sources:
+        getattr(filing, name)()
+        assert filing.state == target
+    else:
+        with pytest.raises(TransitionNotAllowed):
+            getattr(filing, name)()
+        assert filing.state == state
+
+
+@pytest.mark.django_db
+def test_state_field_cannot_be_assigned_directly(seeded, applicant):
+    application = Application.objects.create(kind="new_company", applicant=applicant)
+
+    with pytest.raises(AttributeError):
+        application.state = A.COMPLETED
