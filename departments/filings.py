@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from forms_engine.projection import project
-from forms_engine.selectors import data_item_specs, form_version_current, form_version_spec
-from portal.audit import audit_record
+from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
+from portal.audit import audit_record, audit_record_many
 from portal.errors import PortalError, StateConflict
 
 from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for
@@ -34,6 +34,20 @@ S = FilingState
 
 def payload_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _dispatch_inline(filing: Filing, events: list[dict]) -> bool:
+    """Deliver a just-queued filing now when its adapter needs no I/O (a clerk queue: delivering is only a state
+    change, done in the same transaction, nothing for a broker to lose). The caller saves; returns False when a
+    worker must deliver (the caller enqueues after saving)."""
+    if not adapter_for(filing.department.adapter_kind).inline:
+        return False
+    filing.dispatch()
+    filing.attempts += 1
+    filing.dispatched_at = timezone.now()
+    filing.next_attempt_at = None
+    events.append(_event(filing, "filing.dispatched", after={"state": "dispatched"}))
+    return True
 
 
 def _enqueue(filing: Filing, countdown: float = 0) -> None:
@@ -59,30 +73,46 @@ def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, a
     )
 
 
+def _event(filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "") -> dict:
+    return {
+        "action": action,
+        "obj_type": "filing",
+        "obj_id": filing.pk,
+        "actor_label": filing.department.code,
+        "application_id": filing.application_id,
+        "before": before,
+        "after": after,
+        "message": message,
+    }
+
+
 def filings_create(*, application: Any, codes: list[str]) -> list[Filing]:
     """One `waiting` filing per routed department (those already there are kept)."""
-    departments = Department.objects.filter(code__in=codes)
     existing = set(application.filings.values_list("department__code", flat=True))
-    created = [
-        Filing.objects.create(application=application, department=d) for d in departments if d.code not in existing
-    ]
-    for filing in created:
-        _audit(filing, "filing.created", after={"state": filing.state, "department": filing.department.code})
+    departments = [d for d in Department.objects.filter(code__in=codes) if d.code not in existing]
+    created = Filing.objects.bulk_create(Filing(application=application, department=d) for d in departments)
+    if created and created[0].pk is None:  # backends that do not return ids from a bulk insert
+        created = list(application.filings.filter(department__in=departments).select_related("department"))
+    audit_record_many(
+        [_event(f, "filing.created", after={"state": f.state, "department": f.department.code}) for f in created]
+    )
     return created
 
 
-def _project(filing: Filing, data: dict, references: dict[str, str]) -> tuple[Any, dict, str]:
-    version = form_version_current(filing.department.code)
-    if version is None:
+def _project(
+    filing: Filing, data: dict, references: dict[str, str], forms: dict[str, CurrentForm], items: dict
+) -> tuple[int, dict, str]:
+    current = forms.get(filing.department.code)
+    if current is None:
         raise PortalError(_("Department %(code)s has no published form.") % {"code": filing.department.code})
-    projection = project(data, form_version_spec(version), data_item_specs(), references)
+    projection = project(data, current.spec, items, references)
     if projection.errors:
         # Validated data that a department's form still cannot take is a configuration fault: say where.
         raise PortalError(
             _("The %(code)s form cannot be filled from this application.") % {"code": filing.department.code},
             {f"{filing.department.code}.{name}": [message] for name, message in projection.errors.items()},
         )
-    return version, projection.payload, payload_hash(projection.payload)
+    return current.version_id, projection.payload, payload_hash(projection.payload)
 
 
 def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool, dict[str, str]]:
@@ -106,56 +136,60 @@ def filings_release(*, application: Any, data: dict) -> list[Filing]:
         .prefetch_related("department__prerequisites")
     )
     by_code = {f.department.code: f for f in filings}
-    released = []
+    forms, items = forms_current(), data_item_specs()
+    released, events = [], []
     for filing in filings:
         if filing.state != S.WAITING:
             continue
         ready, references = _prerequisites_met(filing, by_code)
         if not ready:
             continue
-        version, payload, digest = _project(filing, data, references)
+        version_id, payload, digest = _project(filing, data, references, forms, items)
         filing.release()
-        filing.form_version, filing.payload, filing.payload_hash = version, payload, digest
+        filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
         filing.references = references
         filing.round = 1
         filing.released_at = filing.next_attempt_at = timezone.now()
+        after = {"state": "queued", "form_version": forms[filing.department.code].number}
+        events.append(_event(filing, "filing.released", before={"state": "waiting"}, after=after))
+        inline = _dispatch_inline(filing, events)
         filing.save()
-        _audit(
-            filing,
-            "filing.released",
-            before={"state": "waiting"},
-            after={"state": filing.state, "form_version": version.number},
-        )
-        _enqueue(filing)
+        if not inline:
+            _enqueue(filing)
         released.append(filing)
+    audit_record_many(events)
     return released
 
 
 def filings_resend_changed(*, application: Any, data: dict, always: set[str]) -> list[Filing]:
     """After the applicant's corrections: a new delivery round for each released filing whose payload changed,
     and for the departments in `always` (those that asked for the correction)."""
-    resent = []
+    resent, events = [], []
     filings = list(application.filings.select_for_update().select_related("department"))
     by_code = {f.department.code: f for f in filings}
+    forms, items = forms_current(), data_item_specs()
     for filing in filings:
         if filing.state == S.WAITING:
             continue
         _ready, references = _prerequisites_met(filing, by_code)
-        version, payload, digest = _project(filing, data, references or filing.references)
+        version_id, payload, digest = _project(filing, data, references or filing.references, forms, items)
         if digest == filing.payload_hash and filing.department.code not in always:
             continue
         before = {"state": filing.state, "round": filing.round, "payload_hash": filing.payload_hash}
         filing.resend()
-        filing.form_version, filing.payload, filing.payload_hash = version, payload, digest
+        filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
         filing.round += 1
         filing.attempts, filing.last_error, filing.claimed_until = 0, "", None
         filing.next_attempt_at = timezone.now()
         filing.opened_at = filing.decided_at = filing.decided_by = None
         filing.correction_items = []
+        events.append(_event(filing, "filing.resent", before=before, after={"state": "queued", "round": filing.round}))
+        inline = _dispatch_inline(filing, events)
         filing.save()
-        _audit(filing, "filing.resent", before=before, after={"state": filing.state, "round": filing.round})
-        _enqueue(filing)
+        if not inline:
+            _enqueue(filing)
         resent.append(filing)
+    audit_record_many(events)
     return resent
 
 
@@ -197,14 +231,16 @@ def filing_deliver(*, filing_id: int) -> str:
     except Exception as exc:  # an adapter bug must not lose the filing: count it as a failed attempt
         logger.exception("adapter crashed delivering filing %s", filing_id)
         result = TransientError(f"{type(exc).__name__}: {exc}")
-    return _record_attempt(filing_id, delivery, result)
+    return _record_attempt(filing.application_id, filing_id, delivery, result)
 
 
-def _record_attempt(filing_id: int, delivery: Delivery, result: Any) -> str:
+def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, result: Any) -> str:
     from registration.services import application_after_filing_decision, application_lock
 
+    # Only the delivery bookkeeping is written back: the payload (kilobytes) was not changed by an attempt.
+    bookkeeping = ["state", "attempts", "claimed_until", "last_error", "next_attempt_at", "updated_at"]
     with transaction.atomic():
-        application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
+        application_lock(application_id)
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
         if filing.state != S.QUEUED or filing.round != delivery.round:
             return "stale"  # resent or decided meanwhile: this attempt's outcome no longer matters
@@ -215,12 +251,12 @@ def _record_attempt(filing_id: int, delivery: Delivery, result: Any) -> str:
             if filing.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
                 filing.fail()
                 filing.next_attempt_at = None
-                filing.save()
+                filing.save(update_fields=bookkeeping)
                 _audit(filing, "filing.failed", after={"attempts": filing.attempts}, message=filing.last_error)
                 return "failed"
             delay = settings.DELIVERY_BACKOFF_SECONDS * 2 ** (filing.attempts - 1)
             filing.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
-            filing.save()
+            filing.save(update_fields=bookkeeping)
             _audit(
                 filing,
                 "filing.attempt_failed",
@@ -244,7 +280,7 @@ def _record_attempt(filing_id: int, delivery: Delivery, result: Any) -> str:
         filing.next_attempt_at = None
         if result.reference:
             filing.reference_no = result.reference
-        filing.save()
+        filing.save(update_fields=[*bookkeeping, "dispatched_at", "reference_no"])
         _audit(filing, "filing.dispatched", after={"state": filing.state, "reference_no": filing.reference_no})
         return "dispatched"
 
@@ -277,9 +313,12 @@ def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
             raise StateConflict(_("Only a failed delivery can be re-dispatched."), state=filing.state) from None
         filing.attempts, filing.claimed_until = 0, None
         filing.next_attempt_at = timezone.now()
+        events = [{**_event(filing, "filing.redispatched", {"state": "failed"}, {"state": "queued"}), "actor": actor}]
+        inline = _dispatch_inline(filing, events)
         filing.save()
-        _audit(filing, "filing.redispatched", actor=actor, before={"state": "failed"}, after={"state": filing.state})
-        _enqueue(filing)
+        if not inline:
+            _enqueue(filing)
+        audit_record_many(events)
     return filing
 
 

@@ -55,9 +55,12 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"detail": "malformed filing"}, status=400)
     setting, _ = SandboxSetting.objects.get_or_create(department_code=department.code)
-    SandboxSetting.objects.filter(pk=setting.pk).update(requests_seen=F("requests_seen") + 1)
-    if setting.fail_times and setting.requests_seen < setting.fail_times or setting.mode == SandboxSetting.Mode.FAIL:
+    if setting.mode == SandboxSetting.Mode.FAIL:
         return JsonResponse({"detail": "system unavailable"}, status=503)
+    if setting.fail_times:
+        SandboxSetting.objects.filter(pk=setting.pk).update(requests_seen=F("requests_seen") + 1)
+        if setting.requests_seen < setting.fail_times:
+            return JsonResponse({"detail": "system unavailable"}, status=503)
     receipt = _receipt(department.code, key, filing_id, payload, body.get("callback_url", ""))
     if setting.mode == SandboxSetting.Mode.TIMEOUT:
         time.sleep(setting.hang_seconds)  # the receipt is recorded; the answer comes too late for the client
@@ -66,7 +69,7 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
     problems = payload_problems(payload, department.code, int(body.get("form_version") or 0))
     if problems:
         return JsonResponse({"detail": "; ".join(problems)}, status=422)
-    if receipt.times_received == 1:
+    if receipt.times_received == 1 and setting.decision_delay_seconds >= 0:  # negative: never decide (benchmarks)
         decide_later.apply_async((receipt.pk,), countdown=setting.decision_delay_seconds)
     return JsonResponse({"reference_no": receipt.reference_no, "received_at": receipt.received_at.isoformat()})
 

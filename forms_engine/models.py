@@ -97,6 +97,7 @@ class DataItem(models.Model):
     constraints = models.JSONField(
         _("limits"), default=dict, blank=True, help_text=_("max_length, min_value, max_value, decimal_places, …")
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "key"]

@@ -1,46 +1,84 @@
-"""Reads of the cloud form: the dictionary and the current department forms, as the engine's specs."""
+"""Reads of the cloud form: the dictionary and the current department forms, as the engine's specs.
+
+Published form versions never change, so their specs are built once per process and kept (keyed by id and
+publication time, which together never repeat). The dictionary is rebuilt only when an item was edited.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Max, Prefetch
+import datetime as dt
+from typing import NamedTuple
+
+from django.db.models import Count, Max
 
 from .models import DataItem, DepartmentForm, FieldMapping, FormVersion
 from .spec import FieldSpec, FormSpec, ItemSpec
 
+_published_specs: dict[tuple[int, dt.datetime], FormSpec] = {}
+_items_cache: dict[str, object] = {"stamp": None, "specs": {}}
+
 
 def data_item_specs() -> dict[str, ItemSpec]:
-    return {item.key: ItemSpec.from_dict(item.as_dict()) for item in DataItem.objects.order_by("position", "key")}
+    stamp = tuple(DataItem.objects.aggregate(n=Count("id"), changed=Max("updated_at")).values())
+    if _items_cache["stamp"] != stamp:
+        items = DataItem.objects.order_by("position", "key")
+        _items_cache["specs"] = {item.key: ItemSpec.from_dict(item.as_dict()) for item in items}
+        _items_cache["stamp"] = stamp
+    return dict(_items_cache["specs"])  # type: ignore[arg-type]
+
+
+def _build_spec(version_id: int, code: str, number: int, title: str) -> FormSpec:
+    rows = FieldMapping.objects.filter(version_id=version_id).order_by("position", "id")
+    fields = tuple(
+        FieldSpec(name=m.name, transform=m.transform, args=m.args, required=m.required, group=m.group) for m in rows
+    )
+    return FormSpec(department=code, version=number, title=title, fields=fields)
 
 
 def form_version_spec(version: FormVersion) -> FormSpec:
-    mappings = version.mappings.all()
-    return FormSpec(
-        department=version.form.department_code,
-        version=version.number,
-        title=version.form.title,
-        fields=tuple(
-            FieldSpec(name=m.name, transform=m.transform, args=m.args, required=m.required, group=m.group)
-            for m in mappings
-        ),
-    )
+    if version.is_published and version.published_at is not None:
+        key = (version.pk, version.published_at)
+        if key not in _published_specs:
+            _published_specs[key] = _build_spec(
+                version.pk, version.form.department_code, version.number, version.form.title
+            )
+        return _published_specs[key]
+    return _build_spec(version.pk, version.form.department_code, version.number, version.form.title)
 
 
-def form_versions_current() -> dict[str, FormVersion]:
-    """The newest published version of every department form, by department code, mappings prefetched."""
-    newest = (
-        FormVersion.objects.filter(status=FormVersion.Status.PUBLISHED).values("form_id").annotate(number=Max("number"))
+class CurrentForm(NamedTuple):
+    version_id: int
+    number: int
+    spec: FormSpec
+
+
+def forms_current() -> dict[str, CurrentForm]:
+    """The newest published version of every department form: one small query, specs from the process cache."""
+    rows = (
+        FormVersion.objects.filter(status=FormVersion.Status.PUBLISHED)
+        .order_by("form_id", "-number")
+        .values_list("id", "number", "published_at", "form__department_code", "form__title")
     )
-    wanted = {(row["form_id"], row["number"]) for row in newest}
-    versions = (
-        FormVersion.objects.filter(status=FormVersion.Status.PUBLISHED, form_id__in={f for f, _ in wanted})
-        .select_related("form")
-        .prefetch_related(Prefetch("mappings", queryset=FieldMapping.objects.order_by("position", "id")))
-    )
-    return {v.form.department_code: v for v in versions if (v.form_id, v.number) in wanted}
+    current: dict[str, CurrentForm] = {}
+    for version_id, number, published_at, code, title in rows:
+        if code in current:
+            continue
+        key = (version_id, published_at)
+        if key not in _published_specs:
+            _published_specs[key] = _build_spec(version_id, code, number, title)
+        current[code] = CurrentForm(version_id, number, _published_specs[key])
+    return current
 
 
 def form_specs_current() -> dict[str, FormSpec]:
-    return {code: form_version_spec(v) for code, v in form_versions_current().items()}
+    return {code: form.spec for code, form in forms_current().items()}
+
+
+def form_versions_current() -> dict[str, FormVersion]:
+    """The newest published version of every department form, as model rows (pages and APIs)."""
+    ids = [form.version_id for form in forms_current().values()]
+    versions = FormVersion.objects.filter(pk__in=ids).select_related("form").order_by("form_id")
+    return {v.form.department_code: v for v in versions}
 
 
 def form_version_current(department_code: str) -> FormVersion | None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
@@ -18,8 +18,12 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+GENESIS = "0" * 64
+
+
 def _chained_fields(event: AuditEvent) -> dict[str, Any]:
     return {
+        "stream": event.stream,
         "at": event.at.isoformat(),
         "actor": event.actor_id,
         "actor_label": event.actor_label,
@@ -45,35 +49,100 @@ def audit_record(
     after: Any = None,
     message: str = "",
 ) -> AuditEvent:
-    """Append one event. Runs inside the caller's transaction so the event exists exactly when the change does."""
+    """Append one event. Runs inside the caller's transaction so the event exists exactly when the change does.
+
+    Callers that change an application hold its row lock already, so taking the stream head's lock here keeps one
+    lock order everywhere (application, then its filings or its audit head) and cannot deadlock.
+    """
+    return audit_record_many(
+        [
+            {
+                "action": action, "obj_type": obj_type, "obj_id": obj_id, "actor": actor, "actor_label": actor_label,
+                "application_id": application_id, "before": before, "after": after, "message": message,
+            }
+        ]
+    )[0]  # fmt: skip
+
+
+def _stream(application_id: int | None, obj_type: str, obj_id: Any) -> str:
+    # One chain per application (its row lock is already held by every writer); one per object elsewhere.
+    return f"application:{application_id}" if application_id is not None else f"{obj_type}:{obj_id}"
+
+
+def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events (keyword arguments of `audit_record` each) with one lock and insert per stream."""
+    by_stream: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_stream.setdefault(_stream(e.get("application_id"), e["obj_type"], e["obj_id"]), []).append(e)
+    written: list[AuditEvent] = []
     with transaction.atomic():
-        # The head row's lock orders concurrent writers: each links to the hash the previous writer left.
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=actor_label or (str(actor) if actor is not None and not getattr(actor, "pk", None) else ""),
-            action=action,
-            object_type=obj_type,
-            object_id=str(obj_id),
-            application_id=application_id,
-            before=json.loads(json.dumps(before, cls=DjangoJSONEncoder)) if before is not None else None,
-            after=json.loads(json.dumps(after, cls=DjangoJSONEncoder)) if after is not None else None,
-            message=message[:500],
-            prev_hash=head.last_hash,
-        )
-        event.hash = _digest(head.last_hash, _chained_fields(event))
-        event.save()
-        head.last_hash = event.hash
-        head.save(update_fields=["last_hash"])
-        return event
+        for stream, items in by_stream.items():
+            head = _head(stream)
+            rows = []
+            for e in items:
+                event = _event(stream, head.last_hash, **e)
+                head.last_hash = event.hash
+                rows.append(event)
+            AuditEvent.objects.bulk_create(rows)
+            head.save(update_fields=["last_hash"])
+            written += rows
+    return written
+
+
+def _event(
+    stream: str,
+    prev_hash: str,
+    *,
+    action: str,
+    obj_type: str,
+    obj_id: Any,
+    actor: Any = None,
+    actor_label: str = "",
+    application_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    message: str = "",
+) -> AuditEvent:
+    event = AuditEvent(
+        stream=stream,
+        at=timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label or (str(actor) if actor is not None and not getattr(actor, "pk", None) else ""),
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        application_id=application_id,
+        before=json.loads(json.dumps(before, cls=DjangoJSONEncoder)) if before is not None else None,
+        after=json.loads(json.dumps(after, cls=DjangoJSONEncoder)) if after is not None else None,
+        message=message[:500],
+        prev_hash=prev_hash,
+    )
+    event.hash = _digest(prev_hash, _chained_fields(event))
+    return event
+
+
+def _head(stream: str) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(stream=stream).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            return AuditChainHead.objects.create(stream=stream)
+    except IntegrityError:  # another writer created it a moment ago: wait for its lock
+        return AuditChainHead.objects.select_for_update().get(stream=stream)
 
 
 def audit_chain_verify() -> int | None:
-    """The id of the first event whose hash or link does not match, or None when the chain is intact."""
-    prev = "0" * 64
-    for event in AuditEvent.objects.order_by("id").iterator():
+    """The id of the first event whose hash or link does not match (or of the last event of a stream whose head
+    points elsewhere: rows deleted at the end), or None when every chain is intact."""
+    last: dict[str, AuditEvent] = {}
+    for event in AuditEvent.objects.order_by("stream", "id").iterator():
+        prev = last[event.stream].hash if event.stream in last else GENESIS
         if event.prev_hash != prev or event.hash != _digest(prev, _chained_fields(event)):
             return event.id
-        prev = event.hash
+        last[event.stream] = event
+    for head in AuditChainHead.objects.all():
+        event = last.get(head.stream)
+        if (event.hash if event else GENESIS) != head.last_hash:
+            return event.id if event else -1
     return None

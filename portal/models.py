@@ -72,8 +72,9 @@ class User(AbstractUser):
 
 class AuditEvent(models.Model):
     """An append-only record of something that happened (审计事件): a transition, a decision, a data change, a
-    delivery attempt, a verification lookup. Each row carries the hash of the previous one, so deleting or editing
-    a row breaks the chain (`portal.audit.audit_chain_verify`)."""
+    delivery attempt, a verification lookup. Each row carries the hash of the previous row of its stream (one
+    stream per application, or per object outside applications), so deleting or editing a row breaks the chain
+    (`portal.audit.audit_chain_verify`)."""
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -85,6 +86,7 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    stream = models.CharField(max_length=80, db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -107,12 +109,14 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row whose lock serialises audit writes, so the chain never forks under concurrent writers."""
+    """The last hash of one audit stream. Its row lock orders that stream's writers, so the chain never forks;
+    streams are per application, so unrelated applications never wait for each other."""
 
+    stream = models.CharField(max_length=80, unique=True)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return self.last_hash
+        return f"{self.stream} {self.last_hash[:12]}"
 
 
 class Notification(models.Model):

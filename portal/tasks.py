@@ -9,3 +9,8 @@ def ping() -> dict:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"pong": True, "database": connection.vendor, "database_name": str(connection.settings_dict["NAME"])}
+
+
+@shared_task(name="portal.noop")
+def noop() -> None:
+    """Does nothing: the baseline of what the broker and workers cost per task (bench/pipeline)."""

@@ -38,7 +38,7 @@ def test_a_foreign_trade_company_goes_from_draft_to_completed(setup):
     api, clerks = setup
     application_id = submitted_trader(api)
     assert Application.objects.get(pk=application_id).state == "submitted"
-    assert states(application_id) == {"AIC": "queued"}
+    assert states(application_id) == {"AIC": "dispatched"}  # a clerk queue receives at once
 
     deliver_all()
     assert approve(clerks, application_id, "AIC").status_code == 200
@@ -58,14 +58,14 @@ def test_a_foreign_trade_company_goes_from_draft_to_completed(setup):
     deliver_all()
     for code in ["NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS", "CIQ"]:
         assert approve(clerks, application_id, code).status_code == 200
-    assert states(application_id)["PBOC"] == "queued"  # PSB approved
+    assert states(application_id)["PBOC"] == "dispatched"  # PSB approved
     assert states(application_id)["SAFE"] == "waiting"
 
     assert approve(clerks, application_id, "COMMERCE", "04418937").status_code == 200
-    assert states(application_id)["CUSTOMS"] == "queued" and states(application_id)["SAFE"] == "waiting"
+    assert states(application_id)["CUSTOMS"] == "dispatched" and states(application_id)["SAFE"] == "waiting"
     deliver_all()
     assert approve(clerks, application_id, "CUSTOMS", "4419960ABC").status_code == 200
-    assert states(application_id)["SAFE"] == "queued"
+    assert states(application_id)["SAFE"] == "dispatched"
     safe = filing(application_id, "SAFE")
     assert safe.references == {"COMMERCE": "04418937", "CUSTOMS": "4419960ABC"}
     assert filing(application_id, "CUSTOMS").references == {"COMMERCE": "04418937"}

@@ -46,6 +46,8 @@ class TransientError(Exception):
 
 
 class Adapter(Protocol):
+    inline: bool  # True: delivering is a state change in the portal itself, done in the releasing transaction
+
     def deliver(self, delivery: Delivery) -> Delivered | Refused: ...
 
 

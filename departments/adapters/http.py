@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from typing import Any
 
 import requests
@@ -13,6 +14,14 @@ from django.conf import settings
 from . import Delivered, Delivery, Refused, TransientError, register
 
 SIGNATURE_HEADER = "X-Signature"
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One keep-alive session per worker thread: department systems are called again and again."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -37,6 +46,8 @@ def canonical_json(data: Any) -> bytes:
 
 @register("http")
 class HttpAdapter:
+    inline = False
+
     def deliver(self, delivery: Delivery) -> Delivered | Refused:
         url = endpoint(delivery)
         if not url:
@@ -54,7 +65,7 @@ class HttpAdapter:
         )
         timeouts = (float(delivery.config.get("connect_timeout", 3)), float(delivery.config.get("read_timeout", 10)))
         try:
-            response = requests.post(
+            response = _session().post(
                 url,
                 data=body,
                 headers={
