@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,5 +32,13 @@ def with_issued(data: dict[str, Any], *, uscc: str = SAMPLE_USCC, established_on
     }
 
 
+# Other apps add sources of preview data (registration adds the newest draft applications) without this app
+# depending on them.
+PROVIDERS: list[Callable[[], dict[str, dict[str, Any]]]] = []
+
+
 def preview_samples() -> dict[str, dict[str, Any]]:
-    return {name: with_issued(data) for name, data in _shipped().items()}
+    samples = {name: with_issued(data) for name, data in _shipped().items()}
+    for provider in PROVIDERS:
+        samples.update({name: with_issued(data) for name, data in provider().items()})
+    return samples

@@ -272,3 +272,48 @@ def test_registered_name_blocks_width_and_bracket_variants(seeded):
 
     assert "An enterprise with this name is already registered." in variant
     assert other == []
+
+
+def test_a_new_form_version_is_used_by_new_filings_while_old_filings_keep_theirs(setup, admin_user, outsider):
+    from forms_engine.models import DepartmentForm
+    from forms_engine.services import field_mapping_save, form_draft_open, form_version_publish
+
+    api, clerks = setup
+    first = submitted_trader(api)
+    deliver_all()
+    approve(clerks, first, "AIC")
+    old = filing(first, "NTAX")
+    draft = form_draft_open(form=DepartmentForm.objects.get(department_code="NTAX"), user=admin_user)
+    field_mapping_save(version=draft, mapping=draft.mappings.get(name="纳税人名称"), name="纳税人名称(全称)")
+    form_version_publish(version=draft, user=admin_user)
+
+    data = {**sample("electronics_trader"), "name_zh": "东莞市新信电子贸易有限公司"}
+    second = Api(outsider).post("/applications", {"kind": "new_company", "data": data}).json()["id"]
+    Api(outsider).post(f"/applications/{second}/submit")
+    approve(clerks, second, "AIC")
+
+    new = filing(second, "NTAX")
+    old.refresh_from_db()
+    assert (old.form_version.number, new.form_version.number) == (1, 2)
+    assert "纳税人名称" in old.payload and "纳税人名称(全称)" in new.payload
+    assert Api(clerks["NTAX"]).get(f"/filings/{old.pk}").json()["form_version"] == 1
+
+
+def test_admins_preview_forms_with_draft_applications(setup, admin_user):
+    from django.test import Client
+
+    api, _clerks = setup
+    application_id = api.post("/applications", {"kind": "new_company", "data": sample("restaurant_hotel")}).json()["id"]
+    client = Client()
+    client.force_login(admin_user)
+
+    page = client.get("/manage/forms/NTAX/").content.decode()
+    sample_name = f"application #{application_id} (草稿)"
+    preview = client.get("/manage/forms/NTAX/preview/", {"sample": sample_name})
+
+    assert sample_name in page
+    assert preview.status_code == 200
+    assert (
+        "东莞市悦华酒店有限公司" in preview.content.decode()
+        or sample("restaurant_hotel")["name_zh"] in preview.content.decode()
+    )
