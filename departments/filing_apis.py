@@ -6,7 +6,7 @@ import json
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -103,42 +103,50 @@ class CorrectionIn(serializers.Serializer):
         return items
 
 
-class FilingApproveApi(APIView):
-    @extend_schema(request=ApproveIn, responses=FilingOut)
+class _DecisionApi(APIView):
+    """A clerk's decision on a filing of their department: validate the input, record the decision."""
+
+    decision = ""
+    input_class: type[serializers.Serializer] = ApproveIn
+
+    def decision_arguments(self, data: dict) -> dict:
+        return {}
+
     def post(self, request: Request, filing_id: int) -> Response:
         filing = _decidable(request, filing_id)
-        data = ApproveIn(data=request.data)
+        data = self.input_class(data=request.data, context={"filing": filing})
         data.is_valid(raise_exception=True)
         filing, _ = filing_decide(
-            filing_id=filing.pk, decision="approved", actor=request.user,
-            reference_no=data.validated_data["reference_no"], reason=data.validated_data["note"],
-        )  # fmt: skip
-        return Response(FilingOut(filing).data)
-
-
-class FilingRejectApi(APIView):
-    @extend_schema(request=RejectIn, responses=FilingOut)
-    def post(self, request: Request, filing_id: int) -> Response:
-        filing = _decidable(request, filing_id)
-        data = RejectIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        filing, _ = filing_decide(
-            filing_id=filing.pk, decision="rejected", actor=request.user, reason=data.validated_data["reason"]
+            filing_id=filing.pk,
+            decision=self.decision,
+            actor=request.user,
+            **self.decision_arguments(data.validated_data),
         )
         return Response(FilingOut(filing).data)
 
 
-class FilingCorrectionApi(APIView):
-    @extend_schema(request=CorrectionIn, responses=FilingOut)
-    def post(self, request: Request, filing_id: int) -> Response:
-        filing = _decidable(request, filing_id)
-        data = CorrectionIn(data=request.data, context={"filing": filing})
-        data.is_valid(raise_exception=True)
-        filing, _ = filing_decide(
-            filing_id=filing.pk, decision="correction_requested", actor=request.user,
-            reason=data.validated_data["reason"], items=data.validated_data["items"],
-        )  # fmt: skip
-        return Response(FilingOut(filing).data)
+@extend_schema_view(post=extend_schema(request=ApproveIn, responses=FilingOut))
+class FilingApproveApi(_DecisionApi):
+    decision, input_class = "approved", ApproveIn
+
+    def decision_arguments(self, data: dict) -> dict:
+        return {"reference_no": data["reference_no"], "reason": data["note"]}
+
+
+@extend_schema_view(post=extend_schema(request=RejectIn, responses=FilingOut))
+class FilingRejectApi(_DecisionApi):
+    decision, input_class = "rejected", RejectIn
+
+    def decision_arguments(self, data: dict) -> dict:
+        return {"reason": data["reason"]}
+
+
+@extend_schema_view(post=extend_schema(request=CorrectionIn, responses=FilingOut))
+class FilingCorrectionApi(_DecisionApi):
+    decision, input_class = "correction_requested", CorrectionIn
+
+    def decision_arguments(self, data: dict) -> dict:
+        return {"reason": data["reason"], "items": data["items"]}
 
 
 class FilingRedispatchApi(APIView):

@@ -322,28 +322,28 @@ def division_12(ctx: Context, *, item: str) -> Any:
     return None if value is None else f"{value}000"
 
 
-@register("industry_section", item=Param(ITEM))
-def industry_section(ctx: Context, *, item: str) -> Any:
-    """The GB/T 4754 section letter (A–T) of an industry class."""
+def _industry(ctx: Context, item: str) -> codetables.IndustryRow | None:
     value = ctx.get(item)
     if value is None:
         return None
     row = codetables.industry_codes().get(str(value))
     if row is None:
         raise TransformError(f"{item}: {value!r} is not a GB/T 4754-2017 code")
-    return row.section
+    return row
+
+
+@register("industry_section", item=Param(ITEM))
+def industry_section(ctx: Context, *, item: str) -> Any:
+    """The GB/T 4754 section letter (A–T) of an industry class."""
+    row = _industry(ctx, item)
+    return row and row.section
 
 
 @register("industry_name", item=Param(ITEM))
 def industry_name(ctx: Context, *, item: str) -> Any:
     """The Chinese name of an industry class."""
-    value = ctx.get(item)
-    if value is None:
-        return None
-    row = codetables.industry_codes().get(str(value))
-    if row is None:
-        raise TransformError(f"{item}: {value!r} is not a GB/T 4754-2017 code")
-    return row.name_zh
+    row = _industry(ctx, item)
+    return row and row.name_zh
 
 
 @register("industry_category", item=Param(ITEM))
