@@ -44,10 +44,15 @@ def _dispatch_inline(filing: Filing, events: list[dict]) -> bool:
         return False
     filing.dispatch()
     filing.attempts += 1
-    filing.dispatched_at = timezone.now()
+    _mark_dispatched(filing)
     filing.next_attempt_at = None
     events.append(_event(filing, "filing.dispatched", after={"state": "dispatched"}))
     return True
+
+
+def _mark_dispatched(filing: Filing) -> None:
+    filing.dispatched_at = timezone.now()
+    filing.due_at = filing.dispatched_at + dt.timedelta(hours=filing.department.sla_hours)
 
 
 def _enqueue(filing: Filing, countdown: float = 0) -> None:
@@ -275,12 +280,12 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
             application_after_filing_decision(filing=filing, actor=None)
             return "refused"
         filing.dispatch()
-        filing.dispatched_at = timezone.now()
+        _mark_dispatched(filing)
         filing.last_error = ""
         filing.next_attempt_at = None
         if result.reference:
             filing.reference_no = result.reference
-        filing.save(update_fields=[*bookkeeping, "dispatched_at", "reference_no"])
+        filing.save(update_fields=[*bookkeeping, "dispatched_at", "due_at", "reference_no"])
         _audit(filing, "filing.dispatched", after={"state": filing.state, "reference_no": filing.reference_no})
         return "dispatched"
 

@@ -185,6 +185,9 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     released_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        _("decision due"), null=True, blank=True, db_index=True, help_text="dispatched_at + the department's SLA"
+    )
     opened_at = models.DateTimeField(null=True, blank=True, help_text="a clerk first opened this round")
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

@@ -133,12 +133,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker, cache ---------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "portalfs://"
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's filesystem transport: producer and consumer share one folder, so no Redis is needed to run a real
-    # worker on a bare machine.
+if CELERY_BROKER_URL.startswith(("portalfs://", "filesystem://")):
+    # kombu's filesystem transport (made atomic in portal.embedded_broker): producer and consumer share one folder,
+    # so no Redis is needed to run a real worker on a bare machine.
+    import portal.embedded_broker  # noqa: F401 — registers the portalfs:// transport
+
     for sub in ("queue", "processed"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -47,6 +47,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("inbox/", views.inbox, name="inbox"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",
@@ -67,6 +68,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("forms_engine.urls")),
+    path("", include("registration.urls")),
+    path("workbench/", include("departments.urls")),
     path("sandbox/<str:code>/filings", sandbox.receive_filing, name="sandbox-receive"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

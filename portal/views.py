@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -39,3 +41,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name})
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's messages, newest first; opening the inbox marks them read."""
+    notes = list(request.user.notifications.all()[:100])
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "portal/inbox.html", {"notes": notes})

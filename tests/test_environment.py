@@ -17,7 +17,7 @@ def test_database_is_the_one_the_environment_names(db):
 
 def test_broker_is_the_one_the_environment_names():
     redis_url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL", "")
-    expected = "redis://" if redis_url.startswith("redis://") else "filesystem://"
+    expected = "redis://" if redis_url.startswith("redis://") else "portalfs://"
     if os.environ.get("CI") == "true":
         expected = "redis://"
 

@@ -29,7 +29,7 @@ def test_defaults_are_embedded_sqlite_and_filesystem_broker(tmp_path):
     shown = json.loads(result.stdout)
     assert shown["db"] == "django.db.backends.sqlite3"
     assert shown["name"].startswith(str(tmp_path))
-    assert shown["broker"] == "filesystem://"
+    assert shown["broker"] == "portalfs://"
     assert shown["debug"] is True
     assert (tmp_path / "broker" / "queue").is_dir()
 

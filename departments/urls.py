@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workbench"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("filings/<int:pk>/", views.filing_detail, name="filing"),
+    path("failed/", views.failed, name="failed"),
+]

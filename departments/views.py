@@ -1,0 +1,171 @@
+"""The clerk workbench: a department's queue, a filing in the department's own form, decisions; operators' view
+of failed deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from forms_engine.selectors import data_item_specs
+from portal.errors import PortalError
+from portal.permissions import reader_required, role_required
+
+from .filings import filing_decide, filing_open, filing_redispatch
+from .models import Department, Filing, FilingState
+from .selectors import filing_can_decide, filing_for, filings_visible_to
+
+S = FilingState
+workbench_user = role_required(lambda user: user.is_clerk or user.reads_everything)
+
+
+def _department_for(request: HttpRequest) -> Department | None:
+    if request.user.is_clerk:
+        return request.user.department
+    code = request.GET.get("department", "")
+    return Department.objects.filter(code=code.upper()).first() if code else None
+
+
+@workbench_user
+def queue(request: HttpRequest) -> HttpResponse:
+    """The department's filings, oldest first, with counts per state and the overdue ones against its SLA."""
+    department = _department_for(request)
+    filings = filings_visible_to(request.user)
+    if department is not None:
+        filings = filings.filter(department=department)
+    now = timezone.now()
+    counts = dict(filings.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    overdue = filings.filter(state=S.DISPATCHED, due_at__lt=now)
+    state = request.GET.get("state", S.DISPATCHED)
+    shown = overdue if state == "overdue" else filings.filter(state=state) if state != "all" else filings
+    days = request.GET.get("older_than_days", "")
+    if days.isdigit():
+        shown = shown.filter(dispatched_at__lt=now - dt.timedelta(days=int(days)))
+    shown = shown.order_by(F("dispatched_at").asc(nulls_last=True), "id")[:200]
+    return render(
+        request,
+        "departments/queue.html",
+        {
+            "department": department,
+            "filings": shown,
+            "counts": counts,
+            "overdue_count": overdue.count(),
+            "state": state,
+            "states": S.choices,
+            "now": now,
+            "departments": Department.objects.all() if request.user.reads_everything else [],
+        },
+    )
+
+
+def _payload_rows(payload: dict | None) -> list[dict]:
+    """The department's form as rows to show: blocks as headings, lists as small tables."""
+    rows = []
+    for name, value in (payload or {}).items():
+        if isinstance(value, dict):
+            rows.append({"heading": name, "fields": list(value.items())})
+        elif isinstance(value, list):
+            columns = list(value[0]) if value and isinstance(value[0], dict) else []
+            rows.append({"table": name, "columns": columns, "entries": [[e.get(c) for c in columns] for e in value]})
+        else:
+            rows.append({"name": name, "value": value})
+    return rows
+
+
+@workbench_user
+def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from registration.selectors import application_timeline
+
+    filing = filing_for(request.user, pk)
+    can_decide = filing_can_decide(request.user, filing)
+    if request.method == "POST":
+        if not can_decide:
+            raise PermissionDenied
+        return _decide(request, filing)
+    if can_decide:
+        filing_open(filing=filing, clerk=request.user)
+    items = data_item_specs()
+    english = request.LANGUAGE_CODE.startswith("en")
+    item_choices = [
+        (key, items[key].label_en if english else items[key].label) for key in filing.application.data if key in items
+    ]
+    return render(
+        request,
+        "departments/filing.html",
+        {
+            "filing": filing,
+            "rows": _payload_rows(filing.payload),
+            "timeline": list(reversed(application_timeline(filing.application_id)))[:30],
+            "can_decide": can_decide and filing.state == S.DISPATCHED,
+            "item_choices": item_choices,
+        },
+    )
+
+
+def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
+    action = request.POST.get("action")
+    arguments: dict = {"filing_id": filing.pk, "actor": request.user}
+    if action == "approve":
+        arguments |= {"decision": "approved", "reference_no": request.POST.get("reference_no", "")[:60]}
+    elif action == "reject":
+        arguments |= {"decision": "rejected", "reason": request.POST.get("reason", "").strip()[:1000]}
+    elif action == "correct":
+        arguments |= {
+            "decision": "correction_requested",
+            "reason": request.POST.get("reason", "").strip()[:1000],
+            "items": [i for i in request.POST.getlist("items") if i in filing.application.data],
+        }
+    else:
+        messages.error(request, _("Choose approve, reject or request correction."))
+        return redirect("workbench:filing", filing.pk)
+    if action in ("reject", "correct") and not arguments["reason"]:
+        messages.error(request, _("Give the reason the applicant will read."))
+        return redirect("workbench:filing", filing.pk)
+    if action == "correct" and not arguments["items"]:
+        messages.error(request, _("Pick the items the applicant must correct."))
+        return redirect("workbench:filing", filing.pk)
+    try:
+        decided, _changed = filing_decide(**arguments)
+    except PortalError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("workbench:filing", filing.pk)
+    decided.application.refresh_from_db()
+    enterprise = decided.application.enterprise
+    if decided.department.code == "AIC" and decided.state == S.APPROVED and enterprise:
+        messages.success(
+            request,
+            _("Licence issued: %(name)s, unified social credit code %(uscc)s.")
+            % {"name": enterprise.name_zh, "uscc": enterprise.uscc},
+        )
+    else:
+        messages.success(request, _("Decision recorded: %(state)s.") % {"state": decided.get_state_display()})
+    following = (
+        filings_visible_to(request.user)
+        .filter(department=decided.department, state=S.DISPATCHED)
+        .order_by("dispatched_at", "id")
+        .first()
+    )
+    return redirect("workbench:filing", following.pk) if following else redirect("workbench:queue")
+
+
+@reader_required
+def failed(request: HttpRequest) -> HttpResponse:
+    """Operators: deliveries that failed after every retry, with the last error and a re-dispatch button."""
+    if request.method == "POST":
+        if not request.user.is_portal_admin:
+            raise PermissionDenied
+        filing = filing_for(request.user, int(request.POST.get("filing", "0") or 0))
+        try:
+            filing_redispatch(filing=filing, actor=request.user)
+            messages.success(request, _("Filing #%(id)s is queued for delivery again.") % {"id": filing.pk})
+        except PortalError as exc:
+            messages.error(request, str(exc.detail))
+        return redirect("workbench:failed")
+    filings = filings_visible_to(request.user).filter(Q(state=S.FAILED) | Q(state=S.QUEUED, attempts__gt=0))
+    return render(request, "departments/failed.html", {"filings": filings.order_by("updated_at")[:200]})

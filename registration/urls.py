@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registration"
+urlpatterns = [
+    path("start/", views.start, name="start"),
+    path("start/preview/", views.start_preview, name="start-preview"),
+    path("applications/", views.application_list, name="list"),
+    path("applications/<int:pk>/", views.detail, name="detail"),
+    path("applications/<int:pk>/progress/", views.progress, name="progress"),
+    path("applications/<int:pk>/form/<slug:key>/", views.section, name="section"),
+    path("applications/<int:pk>/review/", views.review, name="review"),
+    path("applications/<int:pk>/correct/", views.correct, name="correct"),
+    path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]

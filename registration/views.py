@@ -1,0 +1,327 @@
+"""The service hall for entrepreneurs: start, the cloud form as a wizard, review and submit, live progress."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from departments.routing import Reason, RoutingFacts
+from departments.selectors import unified_form_for
+from forms_engine import codetables
+from forms_engine.validation import validate
+from portal.errors import PortalError, StateConflict
+
+from .models import Application, ApplicationState
+from .selectors import application_for, application_timeline, applications_visible_to
+from .services import (
+    application_create,
+    application_form,
+    application_submit,
+    application_update_data,
+    application_withdraw,
+)
+from .wizard import field_view, parse_post
+
+S = ApplicationState
+FINAL_STATES = (S.COMPLETED, S.REJECTED, S.WITHDRAWN)
+
+
+def reason_text(reason: Reason) -> str:
+    """Why a department receives a filing, in words an applicant understands."""
+    match reason.trigger:
+        case "always":
+            return _("every enterprise registers here")
+        case "new_company":
+            return _("a new company gets its business licence here")
+        case "foreign_trade" if reason.detail == "import_export":
+            return _("you import or export goods")
+        case "industry":
+            return _("your industry (%(code)s)") % {"code": reason.detail}
+    return _("your business scope mentions “%(words)s”") % {"words": reason.detail}
+
+
+def _facts_from(params) -> RoutingFacts:
+    industry = (params.get("industry_code") or "").strip()[:4]
+    return RoutingFacts(
+        new_company=params.get("kind", "new_company") != "existing_company",
+        import_export=params.get("import_export") == "true",
+        industry_code=industry if industry in codetables.industry_classes() else "",
+        business_scope=(params.get("business_scope") or "")[:2000],
+    )
+
+
+def _industry_options() -> list[tuple[str, str]]:
+    return [(code, row.name_zh) for code, row in codetables.industry_classes().items()]
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    """The three questions; shows which departments will receive filings and why, before anything is typed."""
+    if request.method == "POST":
+        return _start_application(request)
+    return render(
+        request,
+        "registration/start.html",
+        {"industries": _industry_options(), "preview": _routing_preview(request.GET), "values": request.GET},
+    )
+
+
+def start_preview(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/_routing_preview.html", {"preview": _routing_preview(request.GET)})
+
+
+def _routing_preview(params) -> dict:
+    facts = _facts_from(params)
+    routed, form = unified_form_for(facts=facts)
+    return {
+        "departments": [(d, [reason_text(r) for r in reasons]) for d, reasons in routed],
+        "fields_typed": form.fields_typed,
+        "fields_delivered": form.fields_delivered,
+        "industry_known": bool(facts.industry_code),
+    }
+
+
+@login_required
+def _start_application(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_applicant:
+        raise PermissionDenied
+    kind = request.POST.get("kind", "new_company")
+    facts = _facts_from(request.POST)
+    data = {"import_export": facts.import_export}
+    if facts.industry_code:
+        data["industry_code"] = facts.industry_code
+    try:
+        application = application_create(
+            applicant=request.user,
+            kind=kind,
+            data=data if kind == "new_company" else {},
+            uscc=request.POST.get("uscc", ""),
+            id_number=request.POST.get("id_number", ""),
+        )
+    except PortalError as exc:
+        return render(
+            request,
+            "registration/start.html",
+            {
+                "industries": _industry_options(),
+                "preview": _routing_preview(request.POST),
+                "values": request.POST,
+                "errors": exc.errors,
+                "error": exc.detail,
+            },
+            status=400,
+        )
+    if kind == "existing_company":
+        application_update_data(application=application, user=request.user, data=data)
+    return redirect("registration:section", application.pk, _first_section(application))
+
+
+def _first_section(application: Application) -> str:
+    _routed, form = application_form(application)
+    return form.sections[0].key if form.sections else "entity"
+
+
+def _own_editable(request: HttpRequest, pk: int) -> Application:
+    application = application_for(request.user, pk)
+    if application.applicant_id != request.user.pk:
+        raise PermissionDenied
+    return application
+
+
+def _problems(application: Application, form, partial: bool = True) -> dict[str, list[str]]:
+    data = {k: v for k, v in application.data.items() if k in form.keys}
+    return validate(data, form.items, partial=partial).errors
+
+
+def _section_views(application: Application, section, problems: dict, extra: str = "") -> list:
+    """The section's fields with the application's values; `extra` names a list that gets one more blank entry."""
+    readonly = set(application.readonly_items)
+    views = []
+    for item in section.items:
+        value = application.data.get(item.key)
+        if item.key == extra and item.type == "list":
+            value = [*(value or [{}]), {}]
+        views.append(field_view(item, value, problems, readonly=item.key in readonly))
+    return views
+
+
+def _go(request: HttpRequest, application: Application, keys: list[str], key: str, target: str) -> HttpResponse:
+    """Where Back / Next / Add another lead after saving (htmx follows HX-Redirect, plain forms a redirect)."""
+    if target.startswith("add:"):
+        url = reverse("registration:section", args=[application.pk, key]) + f"?extra={target[4:]}#f-{target[4:]}"
+    elif target == "review":
+        url = reverse("registration:review", args=[application.pk])
+    else:
+        index = keys.index(key) + (1 if target == "next" else -1)
+        url = (
+            reverse("registration:review", args=[application.pk])
+            if index >= len(keys)
+            else reverse("registration:section", args=[application.pk, keys[max(index, 0)]])
+        )
+    if request.htmx:
+        response = HttpResponse("")
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@login_required
+def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """One step of the wizard. Every change is saved at once (htmx) and checked as typed; Next/Back save too."""
+    application = _own_editable(request, pk)
+    if application.state != S.DRAFT:
+        return redirect("registration:detail", application.pk)
+    routed, form = application_form(application)
+    sections = {s.key: s for s in form.sections}
+    if key not in sections:
+        raise Http404
+    current = sections[key]
+    if request.method == "POST":
+        editable = [i for i in current.items if i.key not in set(application.readonly_items)]
+        try:
+            problems = application_update_data(
+                application=application, user=request.user, data=parse_post(request.POST, editable)
+            )
+        except PortalError as exc:
+            problems = exc.errors
+        application.refresh_from_db()
+        if request.htmx and "go" not in request.POST:
+            return render(
+                request,
+                "registration/_autosave.html",
+                {"fields": _section_views(application, current, problems), "saved": True},
+            )
+        return _go(request, application, list(sections), key, request.POST.get("go", "next"))
+    problems = _problems(application, form)
+    return render(
+        request,
+        "registration/section.html",
+        {
+            "application": application,
+            "sections": form.sections,
+            "current": current,
+            "fields": _section_views(application, current, problems, extra=request.GET.get("extra", "")),
+            "routed": routed,
+            "form": form,
+            "is_last": key == list(sections)[-1],
+            "industries": _industry_options(),
+        },
+    )
+
+
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything on one screen, every problem at once; submit from here."""
+    application = _own_editable(request, pk)
+    if application.state not in (S.DRAFT, S.CORRECTION_REQUESTED):
+        return redirect("registration:detail", application.pk)
+    status = 200
+    if request.method == "POST":
+        try:
+            application_submit(application=application, user=request.user)
+        except StateConflict:
+            return redirect("registration:detail", application.pk)
+        except PortalError as exc:
+            messages.error(request, str(exc.detail))
+            status = 400
+        else:
+            messages.success(request, _("Submitted. Follow each department's progress here."))
+            return redirect("registration:detail", application.pk)
+    routed, form = application_form(application)
+    problems = _problems(application, form, partial=False)
+    if status == 400:
+        application.refresh_from_db()
+    sections = [(s, _section_views(application, s, problems)) for s in form.sections]
+    return render(
+        request,
+        "registration/review.html",
+        {"application": application, "sections": sections, "problems": problems, "routed": routed, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_for(request.user, pk)
+    return render(request, "registration/detail.html", _detail_context(application))
+
+
+@login_required
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live part of the detail page, polled by htmx until the application reaches a final state."""
+    application = application_for(request.user, pk)
+    shown = request.GET.get("shown")
+    if shown and shown != application.state:
+        # The state changed under the page: reload it whole, so controls that depend on the state (correction
+        # form, withdraw) appear or go — never swapped in under a person typing.
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "registration/_progress.html", _detail_context(application))
+
+
+def _detail_context(application: Application) -> dict:
+    timeline = application_timeline(application.pk)
+    return {
+        "application": application,
+        "filings": list(application.filings.all()),
+        "timeline": list(reversed(timeline))[:40],
+        "live": application.state not in FINAL_STATES,
+        "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
+        and application.nothing_registered_yet(),
+        "editable": _editable_views(application) if application.state == S.CORRECTION_REQUESTED else [],
+    }
+
+
+def _editable_views(application: Application, problems: dict | None = None) -> list:
+    _routed, form = application_form(application)
+    items = {i.key: i for i in form.items}
+    return [
+        field_view(items[key], application.data.get(key), problems or {})
+        for key in application.editable_items
+        if key in items
+    ]
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the corrected items and submit again."""
+    application = _own_editable(request, pk)
+    if application.state != S.CORRECTION_REQUESTED:
+        return redirect("registration:detail", application.pk)
+    _routed, form = application_form(application)
+    items = [i for i in form.items if i.key in set(application.editable_items)]
+    try:
+        application_update_data(application=application, user=request.user, data=parse_post(request.POST, items))
+        application_submit(application=application, user=request.user)
+    except PortalError as exc:
+        application.refresh_from_db()
+        context = _detail_context(application)
+        context["editable"] = _editable_views(application, exc.errors)
+        messages.error(request, str(exc.detail))
+        return render(request, "registration/detail.html", context, status=400)
+    messages.success(request, _("Corrections sent. Only the departments concerned receive them again."))
+    return redirect("registration:detail", application.pk)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own_editable(request, pk)
+    try:
+        application_withdraw(application=application, user=request.user)
+        messages.success(request, _("The application was withdrawn."))
+    except StateConflict as exc:
+        messages.error(request, str(exc.detail))
+    return redirect("registration:detail", application.pk)
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/list.html", {"applications": applications_visible_to(request.user)[:200]})

@@ -1,0 +1,181 @@
+"""The cloud form in the browser: turn the unified form into fields to render, and posted fields back into data.
+
+Field names are the API's dotted paths (`legal_rep.id_number`, `investors.1.subscribed_amount`), so an error from
+validation lands next to the input it is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import get_language
+
+from forms_engine import codetables
+from forms_engine.spec import ItemSpec
+
+MAX_ENTRIES = 20
+
+
+def english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass
+class FieldView:
+    """Everything a template needs to render one input (or a group of them)."""
+
+    path: str
+    label: str
+    help: str
+    widget: str
+    value: Any = None
+    required: bool = False
+    readonly: bool = False
+    errors: list[str] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    children: list[FieldView] = field(default_factory=list)
+    entries: list[list[FieldView]] = field(default_factory=list)
+    max_length: int | None = None
+    input_type: str = "text"
+    inputmode: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        return "f-" + self.path.replace(".", "-")
+
+    @property
+    def display(self) -> str:
+        """The value as a person reads it (choice labels, yes/no)."""
+        if self.value in (None, "", []):
+            return "—"
+        if self.choices:
+            chosen = [c.label for c in self.choices if c.selected]
+            return "、".join(chosen) if chosen else str(self.value)
+        if self.widget == "boolean":
+            return ("Yes" if self.value else "No") if english() else ("是" if self.value else "否")
+        return str(self.value)
+
+
+def _widget(item: ItemSpec) -> tuple[str, str, str]:
+    """(widget, input type, inputmode) for an item."""
+    if item.key == "town_code":
+        return "select", "", ""
+    if item.key == "industry_code":
+        return "industry", "text", ""
+    if item.type == "enum":
+        return ("checkboxes" if item.multiple else "select"), "", ""
+    simple = {
+        "text": ("textarea", "", ""),
+        "integer": ("input", "number", "numeric"),
+        "decimal": ("input", "text", "decimal"),
+        "date": ("input", "date", ""),
+        "month": ("input", "month", ""),
+        "boolean": ("boolean", "", ""),
+    }
+    if item.type in simple:
+        return simple[item.type]
+    if "email" in item.validators:
+        return "input", "email", ""
+    if {"mobile", "phone", "landline"} & set(item.validators):
+        return "input", "tel", "tel"
+    if {"postcode", "cnaps", "bank_account", "hs_code"} & set(item.validators):
+        return "input", "text", "numeric"
+    return "input", "text", ""
+
+
+def _choices(item: ItemSpec, value: Any) -> list[Choice]:
+    if item.key == "town_code":
+        return [
+            Choice(t.code, f"{t.name_en}" if english() else t.name_zh, t.code == value)
+            for t in codetables.towns().values()
+        ]
+    selected = set(value) if isinstance(value, list) else {value}
+    return [Choice(c.value, c.label_en if english() else c.label, c.value in selected) for c in item.choices]
+
+
+def field_view(
+    item: ItemSpec, value: Any, errors: dict[str, list[str]], path: str = "", readonly: bool = False
+) -> FieldView:
+    path = path or item.key
+    widget, input_type, inputmode = _widget(item)
+    view = FieldView(
+        path=path,
+        label=item.label_en if english() else item.label,
+        help=item.help_en if english() else item.help,
+        widget=widget,
+        value=value,
+        required=item.required,
+        readonly=readonly,
+        errors=errors.get(path, []),
+        max_length=item.max_length,
+        input_type=input_type,
+        inputmode=inputmode,
+    )
+    if item.type == "person":
+        view.widget = "group"
+        current = value if isinstance(value, dict) else {}
+        view.children = [
+            field_view(sub, current.get(sub.key), errors, f"{path}.{sub.key}", readonly) for sub in item.fields
+        ]
+    elif item.type == "list":
+        view.widget = "list"
+        rows = value if isinstance(value, list) and value else [{}]
+        view.entries = [
+            [
+                field_view(sub, (row or {}).get(sub.key), errors, f"{path}.{i}.{sub.key}", readonly)
+                for sub in item.fields
+            ]
+            for i, row in enumerate(rows[:MAX_ENTRIES])
+        ]
+    elif item.type == "enum" or item.key == "town_code":
+        view.choices = _choices(item, value)
+    return view
+
+
+def parse_post(post: QueryDict, items: list[ItemSpec]) -> dict[str, Any]:
+    """The posted inputs of `items` as item data: nested objects and lists rebuilt from the dotted names; an
+    entry of a list whose inputs are all empty is left out (an unused blank row)."""
+    data: dict[str, Any] = {}
+    for item in items:
+        if item.type == "person":
+            if any(f"{item.key}.{sub.key}" in post for sub in item.fields):
+                person = {sub.key: _scalar(sub, post, f"{item.key}.{sub.key}") for sub in item.fields}
+                data[item.key] = {k: v for k, v in person.items() if v is not None}
+        elif item.type == "list":
+            rows = []
+            for i in range(MAX_ENTRIES):
+                row = {sub.key: _scalar(sub, post, f"{item.key}.{i}.{sub.key}") for sub in item.fields}
+                if all(f"{item.key}.{i}.{sub.key}" not in post for sub in item.fields):
+                    break
+                if any(v not in (None, "", []) for k, v in row.items() if k not in _defaulted(item)):
+                    rows.append({k: v for k, v in row.items() if v not in (None, "")})
+            if any(f"{item.key}.0.{sub.key}" in post for sub in item.fields):
+                data[item.key] = rows
+        elif item.type == "enum" and item.multiple:
+            data[item.key] = post.getlist(item.key) if f"{item.key}-present" in post else None
+        else:
+            data[item.key] = _scalar(item, post, item.key)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _defaulted(item: ItemSpec) -> set[str]:
+    """Sub-fields that come pre-selected (kind, ID type …): a row with only those is still an empty row."""
+    return {sub.key for sub in item.fields if sub.default is not None}
+
+
+def _scalar(item: ItemSpec, post: QueryDict, name: str) -> Any:
+    if name not in post:
+        return None
+    raw = post.get(name, "").strip()
+    if item.type == "boolean":
+        return {"true": True, "false": False}.get(raw)
+    return raw
