@@ -1,0 +1,74 @@
+"""Every page a person uses passes axe-core (vendored, tests/browser/vendor) with no critical violation, in
+Chinese and English, and holds its layout at 375 px (no sideways scrolling)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from departments.models import Department
+from registration.services import application_create
+from tests.browser.conftest import log_in, shot
+from tests.conftest import PASSWORD
+from tests.forms_fixtures import sample
+from tests.workflow import Api, deliver_all, filing, make_clerks, submitted_trader
+
+pytestmark = pytest.mark.django_db(transaction=True)
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def critical_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
+        for v in result["violations"]
+        if v["impact"] == "critical"
+    ]
+
+
+def check(page, path: str, name: str) -> None:
+    page.goto(page.base + path)
+    page.wait_for_load_state("networkidle")
+    assert critical_violations(page) == [], path
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.wait_for_timeout(100)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, f"a11y-{name}-375")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert width <= 375, f"{path} scrolls sideways at 375 px ({width} px wide)"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_pages_are_accessible_and_fit_a_phone(page, seeded, applicant, admin_user, language):
+    Department.objects.update(adapter_kind="clerk_queue")
+    clerks = make_clerks()
+    draft = application_create(applicant=applicant, kind="new_company", data=sample("restaurant_hotel"))
+    application_id = submitted_trader(Api(applicant))
+    deliver_all()
+    Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+
+    for path, name in [("/", "home"), ("/start/", "start"), ("/accounts/login/", "login"), ("/accounts/signup/", "signup")]:
+        check(page, path, f"{name}-{language}")
+
+    log_in(page, applicant.username, PASSWORD)
+    check(page, f"/applications/{draft.pk}/form/entity/", f"wizard-{language}")
+    check(page, f"/applications/{draft.pk}/form/people/", f"wizard-people-{language}")
+    check(page, f"/applications/{draft.pk}/review/", f"review-{language}")
+    check(page, f"/applications/{application_id}/", f"detail-{language}")
+    check(page, "/applications/", f"list-{language}")
+    check(page, "/inbox/", f"inbox-{language}")
+
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+    log_in(page, clerks["NTAX"].username, PASSWORD)
+    check(page, "/workbench/", f"workbench-{language}")
+    check(page, f"/workbench/filings/{filing(application_id, 'NTAX').pk}/", f"filing-{language}")
+
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+    log_in(page, admin_user.username, PASSWORD)
+    check(page, "/workbench/failed/", f"failed-{language}")
+    check(page, "/manage/forms/", f"forms-{language}")
