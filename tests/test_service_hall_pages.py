@@ -69,7 +69,9 @@ def test_next_saves_and_moves_on(client, seeded, applicant):
     client.force_login(applicant)
     draft = application_create(applicant=applicant, kind="new_company", data={"import_export": False})
 
-    response = client.post(f"/applications/{draft.pk}/form/entity/", {"name_zh": "东莞市华信电子贸易有限公司", "go": "next"})
+    response = client.post(
+        f"/applications/{draft.pk}/form/entity/", {"name_zh": "东莞市华信电子贸易有限公司", "go": "next"}
+    )
 
     assert response.status_code == 302 and response["Location"].endswith("/form/address/")
     assert Application.objects.get(pk=draft.pk).data["name_zh"] == "东莞市华信电子贸易有限公司"

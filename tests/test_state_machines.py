@@ -34,22 +34,31 @@ FILING_TRANSITIONS = {
 }
 
 
-def _cases(transitions, states):
-    return [(name, state) for name in transitions for state in states]
+MACHINES = {
+    "application": (lambda state: Application(kind="new_company", state=state), APPLICATION_TRANSITIONS, A.values),
+    "filing": (lambda state: Filing(state=state), FILING_TRANSITIONS, F.values),
+}
+CASES = [
+    (machine, name, state)
+    for machine, (_make, transitions, states) in MACHINES.items()
+    for name in transitions
+    for state in states
+]
 
 
-@pytest.mark.parametrize(("name", "state"), _cases(APPLICATION_TRANSITIONS, A.values))
-def test_application_transition(name, state):
-    application = Application(kind="new_company", state=state)
-    sources, target = APPLICATION_TRANSITIONS[name]
+@pytest.mark.parametrize(("machine", "name", "state"), CASES)
+def test_transition(machine, name, state):
+    make, transitions, _states = MACHINES[machine]
+    obj = make(state)
+    sources, target = transitions[name]
 
     if state in sources:
-        getattr(application, name)()
-        assert application.state == target
+        getattr(obj, name)()
+        assert obj.state == target
     else:
         with pytest.raises(TransitionNotAllowed):
-            getattr(application, name)()
-        assert application.state == state
+            getattr(obj, name)()
+        assert obj.state == state
 
 
 def test_withdraw_after_the_licence_is_refused():
@@ -64,20 +73,6 @@ def test_withdraw_after_the_licence_is_refused():
 def test_existing_company_can_be_withdrawn_only_as_draft():
     assert Application(kind="existing_company", state=A.DRAFT).nothing_registered_yet()
     assert not Application(kind="existing_company", state=A.CORRECTION_REQUESTED).nothing_registered_yet()
-
-
-@pytest.mark.parametrize(("name", "state"), _cases(FILING_TRANSITIONS, F.values))
-def test_filing_transition(name, state):
-    filing = Filing(state=state)
-    sources, target = FILING_TRANSITIONS[name]
-
-    if state in sources:
-        getattr(filing, name)()
-        assert filing.state == target
-    else:
-        with pytest.raises(TransitionNotAllowed):
-            getattr(filing, name)()
-        assert filing.state == state
 
 
 @pytest.mark.django_db

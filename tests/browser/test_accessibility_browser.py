@@ -50,7 +50,12 @@ def test_pages_are_accessible_and_fit_a_phone(page, seeded, applicant, admin_use
     Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
 
-    for path, name in [("/", "home"), ("/start/", "start"), ("/accounts/login/", "login"), ("/accounts/signup/", "signup")]:
+    for path, name in [
+        ("/", "home"),
+        ("/start/", "start"),
+        ("/accounts/login/", "login"),
+        ("/accounts/signup/", "signup"),
+    ]:
         check(page, path, f"{name}-{language}")
 
     log_in(page, applicant.username, PASSWORD)
