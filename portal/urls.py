@@ -7,6 +7,7 @@ from departments import filing_apis, sandbox
 from departments.apis import DepartmentListApi, UnifiedFormApi
 from forms_engine.apis import DataItemListApi, DepartmentFormApi
 from registration import apis as registration_apis
+from registration import views as registration_views
 
 from . import views
 from .api import TokenApi
@@ -41,6 +42,11 @@ api_v1 = [
         name="api-application-withdraw",
     ),
     path("name-check", registration_apis.NameCheckApi.as_view(), name="api-name-check"),
+    path(
+        "applications/<int:pk>/documents/<slug:kind>.pdf",
+        registration_apis.ApplicationDocumentApi.as_view(),
+        name="api-application-document",
+    ),
     path("enterprises/<str:uscc>", registration_apis.EnterpriseDetailApi.as_view(), name="api-enterprise"),
 ]
 
@@ -48,6 +54,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
+    path("verify/<str:number>/", registration_views.verify_document, name="verify-document"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",

@@ -141,3 +141,28 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self):
         """The applicant gives up before anything was registered (no licence issued, no filing sent out)."""
+
+
+class IssuedDocument(models.Model):
+    """A document the portal printed (licence copy, registration receipt): its number is on the paper and in its
+    QR code, so anyone can check it online. A new version of the content supersedes the old number."""
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", _("Electronic business licence")
+        RECEIPT = "receipt", _("Registration receipt")
+
+    number = models.CharField(_("document number"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="documents")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, null=True, related_name="documents")
+    content_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+
+    def __str__(self) -> str:
+        return self.number

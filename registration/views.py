@@ -325,3 +325,33 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/list.html", {"applications": applications_visible_to(request.user)[:200]})
+
+
+@login_required
+def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """The licence copy or the registration receipt as PDF (the applicant, admins and auditors)."""
+    from .documents import licence_pdf, receipt_pdf
+
+    application = application_for(request.user, pk)
+    if application.enterprise is None or kind not in ("licence", "receipt"):
+        raise Http404
+    if kind == "licence":
+        issued, pdf = licence_pdf(application.enterprise, application)
+    else:
+        issued, pdf = receipt_pdf(application)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{issued.number}.pdf"'
+    return response
+
+
+def verify_document(request: HttpRequest, number: str) -> HttpResponse:
+    """Public: is this printed document genuine, current, and what is the enterprise's status now?"""
+    from .models import IssuedDocument
+
+    issued = IssuedDocument.objects.select_related("enterprise").filter(number=number).first()
+    return render(
+        request,
+        "registration/verify_document.html",
+        {"issued": issued, "number": number},
+        status=200 if issued else 404,
+    )

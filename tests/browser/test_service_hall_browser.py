@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from pypdf import PdfReader
 
 from departments.models import Department, Filing
 from registration.models import Application
@@ -133,3 +134,10 @@ def test_entrepreneur_registers_a_foreign_trade_company(page, browser, seeded, l
     page.locator(f"#application-state:has-text('{words['completed']}')").wait_for(timeout=20000)
     assert page.locator(f"td:has-text('{words['approved']}')").count() == 13
     shot(page, f"service-hall-completed-{language}")
+
+    with page.expect_download() as download:
+        page.click("#download-receipt")
+    receipt = download.value
+    assert receipt.suggested_filename.startswith("receipt-") and receipt.suggested_filename.endswith(".pdf")
+    text = PdfReader(receipt.path()).pages[0].extract_text()
+    assert application.enterprise.uscc in text and "SAFE" in text
