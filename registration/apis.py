@@ -168,16 +168,6 @@ class ApplicationDocumentApi(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request: Request, pk: int, kind: str):
-        from django.http import Http404, HttpResponse
+        from .documents import document_response
 
-        from .documents import licence_pdf, receipt_pdf
-
-        application = application_for(request.user, pk)
-        if application.enterprise is None or kind not in ("licence", "receipt"):
-            raise Http404
-        issued, pdf = (
-            licence_pdf(application.enterprise, application) if kind == "licence" else receipt_pdf(application)
-        )
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{kind}-{issued.number}.pdf"'
-        return response
+        return document_response(application_for(request.user, pk), kind)

@@ -197,3 +197,18 @@ def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
             "url": verification_url(document.number),
         },
     )
+
+
+def document_response(application: Application, kind: str):
+    """The licence copy or the receipt of an application as a PDF download (404 before the licence)."""
+    from django.http import Http404, HttpResponse
+
+    if application.enterprise is None or kind not in IssuedDocument.Kind.values:
+        raise Http404
+    if kind == IssuedDocument.Kind.LICENCE:
+        issued, pdf = licence_pdf(application.enterprise, application)
+    else:
+        issued, pdf = receipt_pdf(application)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{issued.number}.pdf"'
+    return response

@@ -330,18 +330,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The licence copy or the registration receipt as PDF (the applicant, admins and auditors)."""
-    from .documents import licence_pdf, receipt_pdf
+    from .documents import document_response
 
-    application = application_for(request.user, pk)
-    if application.enterprise is None or kind not in ("licence", "receipt"):
-        raise Http404
-    if kind == "licence":
-        issued, pdf = licence_pdf(application.enterprise, application)
-    else:
-        issued, pdf = receipt_pdf(application)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{issued.number}.pdf"'
-    return response
+    return document_response(application_for(request.user, pk), kind)
 
 
 def verify_document(request: HttpRequest, number: str) -> HttpResponse:
