@@ -60,6 +60,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "states": S.choices,
             "now": now,
             "departments": Department.objects.all() if request.user.reads_everything else [],
+            "age_choices": [1, 3, 7],
+            "older_than_days": int(days) if days.isdigit() else None,
         },
     )
 

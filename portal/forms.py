@@ -10,7 +10,10 @@ class SignupForm(UserCreationForm):
 
     full_name = forms.CharField(label=_("Name"), max_length=100)
     mobile = forms.CharField(label=_("Mobile"), max_length=11, validators=[mobile_validator])
+    email = forms.EmailField(
+        label=_("E-mail (optional)"), required=False, help_text=_("Your messages are also sent here.")
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "full_name", "mobile")
+        fields = ("username", "full_name", "mobile", "email")

@@ -17,10 +17,10 @@ DEMO_PEOPLE = {
 }
 
 
-def user_signup(*, username: str, password: str, full_name: str, mobile: str) -> User:
+def user_signup(*, username: str, password: str, full_name: str, mobile: str, email: str = "") -> User:
     """Create an applicant account (the only role anyone can give themselves)."""
     return User.objects.create_user(
-        username=username, password=password, full_name=full_name, mobile=mobile, role=Role.APPLICANT
+        username=username, password=password, full_name=full_name, mobile=mobile, email=email, role=Role.APPLICANT
     )
 
 

@@ -36,6 +36,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             full_name=form.cleaned_data["full_name"],
             mobile=form.cleaned_data["mobile"],
+            email=form.cleaned_data.get("email", ""),
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {"name": user.full_name})

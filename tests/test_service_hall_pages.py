@@ -203,3 +203,38 @@ def test_inbox_lists_messages_and_marks_them_read(client, licensed, applicant):
     assert page.status_code == 200
     assert len(page.context["notes"]) == 1  # the licence
     assert not Notification.objects.filter(user=applicant, read_at__isnull=True).exists()
+
+
+def test_messages_are_mirrored_by_email(client, seeded, django_capture_on_commit_callbacks, mailoutbox):
+    from tests.workflow import Api as _Api
+
+    all_by_clerk_queue()
+    client.post(
+        "/accounts/signup/",
+        {"username": "mail_user", "full_name": "陈", "mobile": "13800138000", "email": "chen@example.cn",
+         "password1": "Dongguan-2016!", "password2": "Dongguan-2016!"},
+    )  # fmt: skip
+    from portal.models import User
+
+    user = User.objects.get(username="mail_user")
+    clerks = make_clerks()
+    with django_capture_on_commit_callbacks(execute=True):
+        application_id = submitted_trader(_Api(user))
+        _Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
+
+    assert user.email == "chen@example.cn"
+    assert [m.to for m in mailoutbox] == [["chen@example.cn"]]
+    assert Notification.objects.get(user=user).title in mailoutbox[0].subject
+
+
+def test_queue_filters_by_age(client, licensed):
+    import datetime as dt
+
+    clerks, application_id = licensed
+    client.force_login(clerks["NTAX"])
+    Filing.objects.filter(department__code="NTAX").update(dispatched_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+    old = client.get("/workbench/", {"older_than_days": "7"}).context["filings"]
+    assert [f.department.code for f in old] == ["NTAX"]
+    Filing.objects.filter(department__code="NTAX").update(dispatched_at=dt.datetime.now(dt.UTC))
+    assert list(client.get("/workbench/", {"older_than_days": "7"}).context["filings"]) == []
