@@ -229,6 +229,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 VERIFY_RATE = os.environ.get("VERIFY_RATE", "120/min")
+# Ed25519 private key (PEM) that signs verification answers; without it a key is kept under var/ (development).
+VERIFY_SIGNING_KEY = os.environ.get("VERIFY_SIGNING_KEY", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "一网通 one-stop business registration API",
     "DESCRIPTION": "Public API of the Dongguan one-stop business registration portal (CONTRACT.md).",

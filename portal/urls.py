@@ -7,6 +7,7 @@ from departments import filing_apis, sandbox
 from departments.apis import DepartmentListApi, UnifiedFormApi
 from forms_engine.apis import DataItemListApi, DepartmentFormApi
 from registration import apis as registration_apis
+from registration import verify_apis
 from registration import views as registration_views
 
 from . import views
@@ -42,6 +43,13 @@ api_v1 = [
         name="api-application-withdraw",
     ),
     path("name-check", registration_apis.NameCheckApi.as_view(), name="api-name-check"),
+    path("verify/public-key", verify_apis.PublicKeyApi.as_view(), name="api-verify-public-key"),
+    path("verify/<str:uscc>", verify_apis.VerifyApi.as_view(), name="api-verify"),
+    path(
+        "enterprises/<str:uscc>/access-log",
+        verify_apis.EnterpriseAccessLogApi.as_view(),
+        name="api-enterprise-access-log",
+    ),
     path(
         "applications/<int:pk>/documents/<slug:kind>.pdf",
         registration_apis.ApplicationDocumentApi.as_view(),

@@ -166,3 +166,51 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class Institution(models.Model):
+    """A department, bank or other body allowed to verify registrations online (信息互认) with an API key."""
+
+    class Kind(models.TextChoices):
+        BANK = "bank", _("Bank")
+        DEPARTMENT = "department", _("Government department")
+        OTHER = "other", _("Other institution")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    key_prefix = models.CharField(_("key prefix"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list)
+    purpose_required = models.BooleanField(_("must state a purpose"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_authenticated(self) -> bool:  # lets DRF treat an institution as the request's user
+        return True
+
+
+class AccessLogEntry(models.Model):
+    """Who looked at an enterprise's registration through the verification API, when, why, with what result."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="lookups")
+    uscc = models.CharField(_("unified social credit code"), max_length=40, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    status = models.PositiveSmallIntegerField(_("result"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.uscc} {self.at:%Y-%m-%d %H:%M}"

@@ -26,6 +26,7 @@ from .services import (
     application_update_data,
     application_withdraw,
 )
+from .verify_apis import enterprise_access_log
 from .wizard import field_view, parse_post
 
 S = ApplicationState
@@ -275,6 +276,7 @@ def _detail_context(application: Application) -> dict:
         "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
         and application.nothing_registered_yet(),
         "editable": _editable_views(application) if application.state == S.CORRECTION_REQUESTED else [],
+        "access_log": enterprise_access_log(application.enterprise) if application.enterprise else [],
     }
 
 
