@@ -66,7 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _payload_rows(payload: dict | None) -> list[dict]:
+def payload_rows(payload: dict | None) -> list[dict]:
     """The department's form as rows to show: blocks as headings, lists as small tables."""
     rows = []
     for name, value in (payload or {}).items():
@@ -102,7 +102,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "departments/filing.html",
         {
             "filing": filing,
-            "rows": _payload_rows(filing.payload),
+            "rows": payload_rows(filing.payload),
             "timeline": list(reversed(application_timeline(filing.application_id)))[:30],
             "can_decide": can_decide and filing.state == S.DISPATCHED,
             "item_choices": item_choices,

@@ -51,7 +51,7 @@ api_v1 = [
         name="api-enterprise-access-log",
     ),
     path(
-        "applications/<int:pk>/documents/<slug:kind>.pdf",
+        "applications/<int:pk>/documents/<str:kind>.pdf",
         registration_apis.ApplicationDocumentApi.as_view(),
         name="api-application-document",
     ),

@@ -82,14 +82,19 @@ def verification_url(number: str) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('verify-document', args=[number])}"
 
 
-def _issue(kind: str, enterprise: Enterprise, application: Application | None, content: dict) -> IssuedDocument:
+def _issue(
+    kind: str, enterprise: Enterprise, application: Application | None, content: dict, filing=None
+) -> IssuedDocument:
     """The current document for this content: the same number while the content is unchanged; a changed content
     gets a new number and the old one is marked superseded."""
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     with transaction.atomic():
         Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-        # A licence is one per enterprise; a receipt is one per application.
-        scope = {"application": application} if kind == IssuedDocument.Kind.RECEIPT else {}
+        # A licence is one per enterprise, a receipt one per application, a filing copy one per filing.
+        scope = {
+            IssuedDocument.Kind.RECEIPT: {"application": application},
+            IssuedDocument.Kind.FILING: {"filing": filing},
+        }.get(kind, {})
         current = IssuedDocument.objects.filter(
             enterprise=enterprise, kind=kind, superseded_at__isnull=True, **scope
         ).first()
@@ -99,8 +104,9 @@ def _issue(kind: str, enterprise: Enterprise, application: Application | None, c
             current.superseded_at = timezone.now()
             current.save(update_fields=["superseded_at"])
         document = IssuedDocument.objects.create(
-            number="pending", kind=kind, enterprise=enterprise, application=application, content_hash=digest
-        )
+            number="pending", kind=kind, enterprise=enterprise, application=application, filing=filing,
+            content_hash=digest,
+        )  # fmt: skip
         document.number = f"YWT{kind[0].upper()}{timezone.localdate():%Y%m%d}{document.pk:07d}"
         document.save(update_fields=["number"])
         return document
@@ -199,16 +205,45 @@ def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
     )
 
 
+def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
+    """A filing as the department received it: its own form, field names and layout, with its version."""
+    from departments.views import payload_rows
+
+    application = filing.application
+    content = {"filing": filing.pk, "round": filing.round, "payload": filing.payload, "state": filing.state}
+    document = _issue(IssuedDocument.Kind.FILING, application.enterprise, application, content, filing=filing)
+    with override("zh-hans"):
+        state = str(FilingState(filing.state).label)
+    return document, _pdf(
+        "documents/filing.html",
+        {
+            "filing": filing,
+            "state": state,
+            "rows": payload_rows(filing.payload),
+            "document": document,
+            "qr": _qr(document.number),
+            "url": verification_url(document.number),
+        },
+    )
+
+
 def document_response(application: Application, kind: str):
     """The licence copy or the receipt of an application as a PDF download (404 before the licence)."""
     from django.http import Http404, HttpResponse
 
-    if application.enterprise is None or kind not in IssuedDocument.Kind.values:
+    if application.enterprise is None:
         raise Http404
     if kind == IssuedDocument.Kind.LICENCE:
         issued, pdf = licence_pdf(application.enterprise, application)
-    else:
+    elif kind == IssuedDocument.Kind.RECEIPT:
         issued, pdf = receipt_pdf(application)
+    elif kind.startswith("filing-"):
+        filing = application.filings.filter(department__code=kind.removeprefix("filing-").upper()).first()
+        if filing is None or filing.payload is None:
+            raise Http404
+        issued, pdf = filing_copy_pdf(filing)
+    else:
+        raise Http404
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{kind}-{issued.number}.pdf"'
     return response

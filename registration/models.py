@@ -150,11 +150,13 @@ class IssuedDocument(models.Model):
     class Kind(models.TextChoices):
         LICENCE = "licence", _("Electronic business licence")
         RECEIPT = "receipt", _("Registration receipt")
+        FILING = "filing", _("Copy of a department filing")
 
     number = models.CharField(_("document number"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="documents")
     application = models.ForeignKey(Application, on_delete=models.PROTECT, null=True, related_name="documents")
+    filing = models.ForeignKey("departments.Filing", on_delete=models.PROTECT, null=True, related_name="documents")
     content_hash = models.CharField(max_length=64)
     issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)

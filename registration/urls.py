@@ -13,5 +13,5 @@ urlpatterns = [
     path("applications/<int:pk>/review/", views.review, name="review"),
     path("applications/<int:pk>/correct/", views.correct, name="correct"),
     path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("applications/<int:pk>/documents/<slug:kind>.pdf", views.document, name="document"),
+    path("applications/<int:pk>/documents/<str:kind>.pdf", views.document, name="document"),
 ]

@@ -140,3 +140,26 @@ def test_no_documents_before_the_licence(seeded, applicant, django_capture_on_co
     application_id = submitted_trader(api)
 
     assert api.client.get(f"/api/v1/applications/{application_id}/documents/licence.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_filing_copy_is_the_departments_own_form(licensed):
+    api, application_id = licensed
+    ntax = filing(application_id, "NTAX")
+
+    response = api.client.get(f"/api/v1/applications/{application_id}/documents/filing-ntax.pdf")
+
+    assert response.status_code == 200
+    text = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    assert "纳税人名称" in text and "纳税人识别号" in text and Enterprise.objects.get().uscc in text
+    assert IssuedDocument.objects.get(kind="filing").filing == ntax
+    assert api.client.get(f"/api/v1/applications/{application_id}/documents/filing-xyz.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_progress_page_links_each_filing_copy(licensed):
+    api, application_id = licensed
+
+    page = api.client.get(f"/applications/{application_id}/").content.decode()
+
+    assert f"/applications/{application_id}/documents/filing-ntax.pdf" in page
