@@ -29,6 +29,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 bench: venv messages
+	@./.ci/sysdeps wrk
 	$(PY) -m bench
 
 venv: $(VENV)/.installed

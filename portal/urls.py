@@ -11,10 +11,11 @@ from registration import verify_apis
 from registration import views as registration_views
 
 from . import views
-from .api import TokenApi
+from .api import PingApi, TokenApi
 
 api_v1 = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
+    path("ping", PingApi.as_view(), name="api-ping"),
     path("departments", DepartmentListApi.as_view(), name="api-departments"),
     path("departments/<str:code>/form", DepartmentFormApi.as_view(), name="api-department-form"),
     path("data-items", DataItemListApi.as_view(), name="api-data-items"),

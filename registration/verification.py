@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from departments.models import Filing
@@ -48,12 +48,26 @@ def institution_create(*, name: str, kind: str = "other", scopes: list[str], pur
 
 def institution_revoke(*, institution: Institution) -> None:
     Institution.objects.filter(pk=institution.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _key_cache.clear()  # this process stops accepting it at once; others within KEY_CACHE_SECONDS
+
+
+# Institutions by key hash, kept a few seconds per process: a lookup per request would cost more than the
+# verification itself. A revoked key stops working within KEY_CACHE_SECONDS.
+KEY_CACHE_SECONDS = 5.0
+_key_cache: dict[str, tuple[float, Institution | None]] = {}
 
 
 def institution_for_key(key: str) -> Institution | None:
     if not key or not key.startswith(KEY_PREFIX):
         return None
-    return Institution.objects.filter(key_hash=_hash(key), revoked_at__isnull=True).first()
+    digest = _hash(key)
+    now = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    institution = Institution.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
+    _key_cache[digest] = (now + KEY_CACHE_SECONDS, institution)
+    return institution
 
 
 @lru_cache(maxsize=1)
@@ -138,6 +152,25 @@ def verification_facts(enterprise: Enterprise) -> dict[str, Any]:
     }
 
 
+# Register facts per code, kept FACTS_CACHE_SECONDS per process: banks ask about the same companies in bursts,
+# and the register changes far more slowly. Answers may lag a change by at most that long.
+FACTS_CACHE_SECONDS = 2.0
+_facts_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+
+def register_facts(uscc: str) -> dict[str, Any] | None:
+    """`verification_facts` without the time of the answer, or None for an unknown code."""
+    now = time.monotonic()
+    cached = _facts_cache.get(uscc)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    enterprise = Enterprise.objects.filter(uscc=uscc).first()
+    facts = None
+    if enterprise is not None:
+        facts = {k: v for k, v in verification_facts(enterprise).items() if k != "verified_at"}
+    _facts_cache[uscc] = (now + FACTS_CACHE_SECONDS, facts)
+    return facts
+
+
 def access_log_write(*, institution: Institution, uscc: str, purpose: str, status: int) -> None:
-    with transaction.atomic():
-        AccessLogEntry.objects.create(institution=institution, uscc=uscc[:40], purpose=purpose[:200], status=status)
+    AccessLogEntry.objects.create(institution=institution, uscc=uscc[:40], purpose=purpose[:200], status=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,7 +20,7 @@ from portal.errors import PortalError
 
 from .models import Enterprise, Institution
 from .selectors import enterprise_for
-from .verification import access_log_write, institution_for_key, public_key_pem, signed, verification_facts
+from .verification import access_log_write, institution_for_key, public_key_pem, register_facts, signed
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -107,10 +108,10 @@ class VerifyApi(APIView):
         problem = uscc_problem(code)
         if problem:
             raise PortalError(_("Not a valid unified social credit code."), {"uscc": [problem]})
-        enterprise = Enterprise.objects.filter(uscc=code).first()
-        if enterprise is None:
+        facts = register_facts(code)
+        if facts is None:
             raise exceptions.NotFound(_("No enterprise is registered with this code."))
-        return Response(signed(verification_facts(enterprise)))
+        return Response(signed({**facts, "verified_at": timezone.now().isoformat()}))
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Every answered call is logged, refusals included; an unauthenticated one has no institution to name.

@@ -12,6 +12,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registration import verification
 from registration.models import AccessLogEntry, Enterprise
 from registration.services import register_data
 from registration.verification import institution_create, institution_revoke, signature_valid
@@ -23,8 +24,11 @@ USCC = "91441900MA4UJ8K20E"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle():
+def _fresh_caches():
+    # Throttle counts live in the cache; keys and facts are kept a few seconds per process.
     cache.clear()
+    verification._key_cache.clear()
+    verification._facts_cache.clear()
 
 
 @pytest.fixture
@@ -140,6 +144,7 @@ ID_NUMBERS = st.from_regex(r"44190019[5-9]\d(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])\d
 @given(legal=ID_NUMBERS, liaison=ID_NUMBERS, investor=ID_NUMBERS)
 def test_no_id_number_ever_appears_in_a_verification_response(enterprise, bank_key, legal, liaison, investor):
     cache.clear()
+    verification._facts_cache.clear()
     data = dict(enterprise.data)
     data["legal_rep"] = {**data["legal_rep"], "id_number": legal}
     data["liaison"] = {**data["liaison"], "id_number": liaison}
@@ -168,3 +173,12 @@ def test_the_enterprise_sees_its_access_log_in_the_service_hall(
     page = client.get(f"/applications/{application_id}/").content.decode()
 
     assert "东莞农村商业银行" in page and "开立基本存款账户" in page
+
+
+def test_answers_follow_a_change_of_the_register_within_seconds(enterprise, bank_key, monkeypatch):
+    assert verify(bank_key).json()["status"] == "active"
+    Enterprise.objects.filter(pk=enterprise.pk).update(status="revoked")
+    monkeypatch.setattr(verification, "FACTS_CACHE_SECONDS", 0.0)
+    verification._facts_cache.clear()
+
+    assert verify(bank_key).json()["status"] == "revoked"
