@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from forms_engine.selectors import data_item_specs
+from forms_engine.selectors import data_item_specs, form_version_spec
+from forms_engine.spec import FormSpec
 from portal.errors import PortalError
 from portal.permissions import reader_required, role_required
 
@@ -66,17 +67,29 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def payload_rows(payload: dict | None) -> list[dict]:
-    """The department's form as rows to show: blocks as headings, lists as small tables."""
-    rows = []
-    for name, value in (payload or {}).items():
-        if isinstance(value, dict):
-            rows.append({"heading": name, "fields": list(value.items())})
-        elif isinstance(value, list):
-            columns = list(value[0]) if value and isinstance(value[0], dict) else []
-            rows.append({"table": name, "columns": columns, "entries": [[e.get(c) for c in columns] for e in value]})
+def payload_rows(payload: dict | None, spec: FormSpec | None) -> list[dict]:
+    """The department's form as rows to show, in the form's own field order (PostgreSQL's jsonb does not keep
+    key order): blocks as headings, lists as small tables."""
+    payload = payload or {}
+    if spec is None:
+        return [{"name": name, "value": value} for name, value in payload.items()]
+    rows: list[dict] = []
+    shown_blocks: set[str] = set()
+    for field in spec.fields:
+        if field.group:
+            if field.group not in shown_blocks:
+                shown_blocks.add(field.group)
+                block = payload.get(field.group) or {}
+                names = [f.name for f in spec.fields if f.group == field.group]
+                rows.append({"heading": field.group, "fields": [(name, block.get(name)) for name in names]})
+            continue
+        value = payload.get(field.name)
+        if field.transform == "each":
+            columns = [sub["name"] for sub in field.args.get("fields", [])]
+            entries = [[(entry or {}).get(c) for c in columns] for entry in (value or [])]
+            rows.append({"table": field.name, "columns": columns, "entries": entries})
         else:
-            rows.append({"name": name, "value": value})
+            rows.append({"name": field.name, "value": value})
     return rows
 
 
@@ -102,7 +115,9 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "departments/filing.html",
         {
             "filing": filing,
-            "rows": payload_rows(filing.payload),
+            "rows": payload_rows(
+                filing.payload, form_version_spec(filing.form_version) if filing.form_version else None
+            ),
             "timeline": list(reversed(application_timeline(filing.application_id)))[:30],
             "can_decide": can_decide and filing.state == S.DISPATCHED,
             "item_choices": item_choices,

@@ -208,6 +208,7 @@ def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
 def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
     """A filing as the department received it: its own form, field names and layout, with its version."""
     from departments.views import payload_rows
+    from forms_engine.selectors import form_version_spec
 
     application = filing.application
     content = {"filing": filing.pk, "round": filing.round, "payload": filing.payload, "state": filing.state}
@@ -219,7 +220,7 @@ def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
         {
             "filing": filing,
             "state": state,
-            "rows": payload_rows(filing.payload),
+            "rows": payload_rows(filing.payload, form_version_spec(filing.form_version)),
             "document": document,
             "qr": _qr(document.number),
             "url": verification_url(document.number),

@@ -150,7 +150,8 @@ def test_a_filing_copy_is_the_departments_own_form(licensed):
     response = api.client.get(f"/api/v1/applications/{application_id}/documents/filing-ntax.pdf")
 
     assert response.status_code == 200
-    text = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+    assert text.index("纳税人名称") < text.index("纳税人识别号") < text.index("办税人姓名")  # the form's own order
     assert "纳税人名称" in text and "纳税人识别号" in text and Enterprise.objects.get().uscc in text
     assert IssuedDocument.objects.get(kind="filing").filing == ntax
     assert api.client.get(f"/api/v1/applications/{application_id}/documents/filing-xyz.pdf").status_code == 404
