@@ -22,7 +22,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from forms_engine.projection import project
 from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
-from portal.audit import audit_record, audit_record_many
+from portal.audit import audit_record_many
 from portal.errors import PortalError, StateConflict
 
 from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for
@@ -64,31 +64,25 @@ def _enqueue(filing: Filing, countdown: float = 0) -> None:
     transaction.on_commit(lambda: deliver_filing.apply_async((filing_id,), queue=queue, countdown=countdown))
 
 
-def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, after: Any = None, message: str = ""):
-    audit_record(
-        action=action,
-        obj_type="filing",
-        obj_id=filing.pk,
-        actor=actor,
-        actor_label="" if actor is not None else filing.department.code,
-        application_id=filing.application_id,
-        before=before,
-        after=after,
-        message=message,
-    )
-
-
-def _event(filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "") -> dict:
+def _event(
+    filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "", actor: Any = None
+) -> dict:
+    """An audit event about a filing, for `audit_record_many`; without an actor the department acted."""
     return {
         "action": action,
         "obj_type": "filing",
         "obj_id": filing.pk,
-        "actor_label": filing.department.code,
+        "actor": actor,
+        "actor_label": "" if actor is not None else filing.department.code,
         "application_id": filing.application_id,
         "before": before,
         "after": after,
         "message": message,
     }
+
+
+def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, after: Any = None, message: str = ""):
+    audit_record_many([_event(filing, action, before, after, message, actor)])
 
 
 def filings_create(*, application: Any, codes: list[str]) -> list[Filing]:
@@ -318,7 +312,7 @@ def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
             raise StateConflict(_("Only a failed delivery can be re-dispatched."), state=filing.state) from None
         filing.attempts, filing.claimed_until = 0, None
         filing.next_attempt_at = timezone.now()
-        events = [{**_event(filing, "filing.redispatched", {"state": "failed"}, {"state": "queued"}), "actor": actor}]
+        events = [_event(filing, "filing.redispatched", {"state": "failed"}, {"state": "queued"}, actor=actor)]
         inline = _dispatch_inline(filing, events)
         filing.save()
         if not inline:

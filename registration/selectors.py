@@ -64,3 +64,10 @@ def preview_drafts(limit: int = 10) -> dict[str, dict]:
     """The newest applications' data, for admins previewing a department form with real answers."""
     applications = Application.objects.exclude(data={}).order_by("-updated_at")[:limit]
     return {f"application #{a.pk} ({a.get_state_display()})": a.data for a in applications}
+
+
+def enterprise_access_log(enterprise: Enterprise) -> QuerySet:
+    """Who verified the enterprise online, newest first (for the enterprise itself)."""
+    from .models import AccessLogEntry
+
+    return AccessLogEntry.objects.filter(uscc=enterprise.uscc).select_related("institution")[:500]

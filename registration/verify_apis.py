@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 from forms_engine.validators import uscc_problem
 from portal.errors import PortalError
 
-from .models import Enterprise, Institution
-from .selectors import enterprise_for
+from .models import Institution
+from .selectors import enterprise_access_log, enterprise_for
 from .verification import access_log_write, institution_for_key, public_key_pem, register_facts, signed
 
 
@@ -153,9 +153,3 @@ class EnterpriseAccessLogApi(APIView):
         enterprise = enterprise_for(request.user, uscc)
         entries = enterprise_access_log(enterprise)
         return Response(AccessLogOut(entries, many=True).data)
-
-
-def enterprise_access_log(enterprise: Enterprise):
-    from .models import AccessLogEntry
-
-    return AccessLogEntry.objects.filter(uscc=enterprise.uscc).select_related("institution")[:500]

@@ -18,7 +18,7 @@ from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
 
 from .models import Application, ApplicationState
-from .selectors import application_for, application_timeline, applications_visible_to
+from .selectors import application_for, application_timeline, applications_visible_to, enterprise_access_log
 from .services import (
     application_create,
     application_form,
@@ -26,7 +26,6 @@ from .services import (
     application_update_data,
     application_withdraw,
 )
-from .verify_apis import enterprise_access_log
 from .wizard import field_view, parse_post
 
 S = ApplicationState
@@ -263,16 +262,22 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "registration/_progress.html", _detail_context(application))
+    return render(request, "registration/_progress.html", _progress_context(application))
 
 
-def _detail_context(application: Application) -> dict:
-    timeline = application_timeline(application.pk)
+def _progress_context(application: Application) -> dict:
+    """Only what the polled fragment shows: it is asked for every few seconds by every open page."""
     return {
         "application": application,
         "filings": list(application.filings.all()),
-        "timeline": list(reversed(timeline))[:40],
         "live": application.state not in FINAL_STATES,
+    }
+
+
+def _detail_context(application: Application) -> dict:
+    return {
+        **_progress_context(application),
+        "timeline": list(reversed(application_timeline(application.pk)))[:40],
         "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
         and application.nothing_registered_yet(),
         "editable": _editable_views(application) if application.state == S.CORRECTION_REQUESTED else [],
