@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from forms_engine.compose import items_needed
 from forms_engine.projection import project
 from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
 from portal.audit import audit_record_many
 from portal.errors import PortalError, StateConflict
 
 from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for
-from .models import Department, Filing, FilingState
+from .models import Department, Filing, FilingKind, FilingState
 
 logger = logging.getLogger(__name__)
 S = FilingState
@@ -85,11 +86,11 @@ def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, a
     audit_record_many([_event(filing, action, before, after, message, actor)])
 
 
-def filings_create(*, application: Any, codes: list[str]) -> list[Filing]:
+def filings_create(*, application: Any, codes: list[str], kind: str = FilingKind.REGISTRATION) -> list[Filing]:
     """One `waiting` filing per routed department (those already there are kept)."""
     existing = set(application.filings.values_list("department__code", flat=True))
     departments = [d for d in Department.objects.filter(code__in=codes) if d.code not in existing]
-    created = Filing.objects.bulk_create(Filing(application=application, department=d) for d in departments)
+    created = Filing.objects.bulk_create(Filing(application=application, department=d, kind=kind) for d in departments)
     if created and created[0].pk is None:  # backends that do not return ids from a bulk insert
         created = list(application.filings.filter(department__in=departments).select_related("department"))
     audit_record_many(
@@ -114,6 +115,16 @@ def _project(
     return current.version_id, projection.payload, payload_hash(projection.payload)
 
 
+def items_missing(code: str, data: dict, forms: dict[str, CurrentForm], items: dict) -> list[str]:
+    """Required items the department's form reads that `data` lacks (a department newly routed by a change may
+    need items the enterprise was never asked for)."""
+    current = forms.get(code)
+    if current is None:
+        return []
+    needed = items_needed([current.spec]) & set(items)
+    return sorted(k for k in needed if items[k].required and not items[k].issued and data.get(k) in (None, "", [], {}))
+
+
 def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool, dict[str, str]]:
     references = {}
     for prerequisite in filing.department.prerequisites.all():
@@ -126,38 +137,58 @@ def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool
     return True, references
 
 
-def filings_release(*, application: Any, data: dict) -> list[Filing]:
+def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | None = None) -> list[Filing]:
     """Release every waiting filing whose routed prerequisites are approved: project its payload, pin the form
-    version, queue it. Call inside the transaction that changed the application (it is locked by the caller)."""
+    version, queue it. Call inside the transaction that changed the application (it is locked by the caller).
+
+    `held`: the enterprise's filings from earlier applications by department, so a change's new filing can rely on
+    a prerequisite approved long ago. A new obligation whose form needs items the enterprise has not given yet
+    stays waiting (its todo asks for them)."""
     filings = list(
         application.filings.select_for_update()
         .select_related("department")
         .prefetch_related("department__prerequisites")
     )
-    by_code = {f.department.code: f for f in filings}
+    held = held or {}
+    by_code = {**held, **{f.department.code: f for f in filings}}
     forms, items = forms_current(), data_item_specs()
     released, events = [], []
     for filing in filings:
-        if filing.state != S.WAITING:
+        if filing.state != S.WAITING or not filing.uses_department_form:
             continue
-        ready, references = _prerequisites_met(filing, by_code)
+        # An update goes to a department that registered long ago: its prerequisites were met then.
+        ready, references = _prerequisites_met(filing, held if filing.kind == FilingKind.UPDATE else by_code)
         if not ready:
             continue
+        if filing.kind == FilingKind.NEW_OBLIGATION and items_missing(filing.department.code, data, forms, items):
+            continue
         version_id, payload, digest = _project(filing, data, references, forms, items)
-        filing.release()
-        filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
-        filing.references = references
-        filing.round = 1
-        filing.released_at = filing.next_attempt_at = timezone.now()
         after = {"state": "queued", "form_version": forms[filing.department.code].number}
-        events.append(_event(filing, "filing.released", before={"state": "waiting"}, after=after))
-        inline = _dispatch_inline(filing, events)
-        filing.save()
-        if not inline:
-            _enqueue(filing)
+        _release(filing, version_id, payload, digest, references, after, events)
         released.append(filing)
     audit_record_many(events)
     return released
+
+
+def filing_release_document(*, filing: Filing, payload: dict) -> Filing:
+    """Release a filing whose payload is not a department form (a change to review, an archive-copy request)."""
+    events: list[dict] = []
+    _release(filing, None, payload, payload_hash(payload), {}, {"state": "queued", "kind": filing.kind}, events)
+    audit_record_many(events)
+    return filing
+
+
+def _release(filing, version_id, payload, digest, references, after, events) -> None:
+    filing.release()
+    filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
+    filing.references = references
+    filing.round = 1
+    filing.released_at = filing.next_attempt_at = timezone.now()
+    events.append(_event(filing, "filing.released", before={"state": "waiting"}, after=after))
+    inline = _dispatch_inline(filing, events)
+    filing.save()
+    if not inline:
+        _enqueue(filing)
 
 
 def filings_resend_changed(*, application: Any, data: dict, always: set[str]) -> list[Filing]:
@@ -168,7 +199,7 @@ def filings_resend_changed(*, application: Any, data: dict, always: set[str]) ->
     by_code = {f.department.code: f for f in filings}
     forms, items = forms_current(), data_item_specs()
     for filing in filings:
-        if filing.state == S.WAITING:
+        if filing.state == S.WAITING or not filing.uses_department_form:
             continue
         _ready, references = _prerequisites_met(filing, by_code)
         version_id, payload, digest = _project(filing, data, references or filing.references, forms, items)
@@ -219,6 +250,7 @@ def filing_deliver(*, filing_id: int) -> str:
         round=filing.round,
         payload=filing.payload or {},
         payload_hash=filing.payload_hash,
+        kind=filing.kind,
         form_version=filing.form_version.number if filing.form_version else 0,
         config=filing.department.adapter_config,
         secret=filing.department.hmac_secret,
@@ -345,6 +377,12 @@ def filing_decide(
     with transaction.atomic():
         application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
         filing = Filing.objects.select_for_update().select_related("department", "application").get(pk=filing_id)
+        if decision == "correction_requested" and filing.kind != FilingKind.REGISTRATION:
+            # Only a registration goes back to the applicant's cloud form; a change or a copy request is decided.
+            raise PortalError(
+                _("Only a registration can be sent back for correction; approve or reject this one."),
+                {"decision": [_("Use approved or rejected.")]},
+            )
         if replay_ok and filing.state == decision and (not reference_no or reference_no == filing.reference_no):
             return filing, False
         before = {"state": filing.state, "reference_no": filing.reference_no}

@@ -154,6 +154,14 @@ class FilingState(models.TextChoices):
     FAILED = "failed", _("Delivery failed")
 
 
+class FilingKind(models.TextChoices):
+    REGISTRATION = "registration", _("Registration")
+    CHANGE_REVIEW = "change_review", _("Change to review")
+    UPDATE = "update", _("Update of registered data")
+    NEW_OBLIGATION = "new_obligation", _("New obligation after a change")
+    ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
+
+
 class Filing(ConcurrentTransitionMixin, models.Model):
     """A filing (办件): one department's part of an application — its own form, filled, delivered and decided.
 
@@ -163,8 +171,11 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     """
 
     S = FilingState
+    Kind = FilingKind
 
     application = models.ForeignKey("registration.Application", on_delete=models.PROTECT, related_name="filings")
+    # What the department is asked to do: register, review or take note of a change, or print an archive copy.
+    kind = models.CharField(_("kind"), max_length=16, choices=FilingKind.choices, default=FilingKind.REGISTRATION)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="filings")
     state = FSMField(_("state"), default=S.WAITING, choices=S.choices, protected=True, db_index=True)
     form_version = models.ForeignKey(
@@ -203,6 +214,11 @@ class Filing(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.department.code} #{self.pk} ({self.state})"
+
+    @property
+    def uses_department_form(self) -> bool:
+        """Registration, update and new-obligation payloads are the department's own form; the others are not."""
+        return self.kind in (FilingKind.REGISTRATION, FilingKind.UPDATE, FilingKind.NEW_OBLIGATION)
 
     @property
     def is_decided(self) -> bool:

@@ -66,7 +66,12 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
         time.sleep(setting.hang_seconds)  # the receipt is recorded; the answer comes too late for the client
     if setting.mode == SandboxSetting.Mode.REFUSE:
         return JsonResponse({"detail": setting.reason or "payload refused"}, status=422)
-    problems = payload_problems(payload, department.code, int(body.get("form_version") or 0))
+    form_kinds = ("registration", "update", "new_obligation")  # the others are not the department's form
+    problems = (
+        payload_problems(payload, department.code, int(body.get("form_version") or 0))
+        if body.get("kind", "registration") in form_kinds
+        else []
+    )
     if problems:
         return JsonResponse({"detail": "; ".join(problems)}, status=422)
     if receipt.times_received == 1 and setting.decision_delay_seconds >= 0:  # negative: never decide (benchmarks)

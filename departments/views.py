@@ -8,9 +8,10 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from forms_engine.selectors import data_item_specs, form_version_spec
@@ -19,7 +20,7 @@ from portal.errors import PortalError
 from portal.permissions import reader_required, role_required
 
 from .filings import filing_decide, filing_open, filing_redispatch
-from .models import Department, Filing, FilingState
+from .models import Department, Filing, FilingKind, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
 
 S = FilingState
@@ -45,6 +46,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     overdue = filings.filter(state=S.DISPATCHED, due_at__lt=now)
     state = request.GET.get("state", S.DISPATCHED)
     shown = overdue if state == "overdue" else filings.filter(state=state) if state != "all" else filings
+    kind = request.GET.get("kind", "")
+    if kind in FilingKind.values:
+        shown = shown.filter(kind=kind)
     days = request.GET.get("older_than_days", "")
     if days.isdigit():
         shown = shown.filter(dispatched_at__lt=now - dt.timedelta(days=int(days)))
@@ -63,6 +67,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "departments": Department.objects.all() if request.user.reads_everything else [],
             "age_choices": [1, 3, 7],
             "older_than_days": int(days) if days.isdigit() else None,
+            "kind": kind,
+            "kinds": FilingKind.choices,
         },
     )
 
@@ -93,6 +99,45 @@ def payload_rows(payload: dict | None, spec: FormSpec | None) -> list[dict]:
     return rows
 
 
+def review_rows(payload: dict | None) -> list[dict]:
+    """A change to review: each item with its label, value before and after."""
+    from registration.views import display_value
+
+    items, english = data_item_specs(), (get_language() or "").startswith("en")
+    before, after = (payload or {}).get("before", {}), (payload or {}).get("after", {})
+    return [
+        {
+            "key": key,
+            "label": (items[key].label_en if english else items[key].label) if key in items else key,
+            "before": display_value(before.get(key)),
+            "after": display_value(value),
+        }
+        for key, value in after.items()
+    ]
+
+
+@workbench_user
+def filing_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The document an archive-copy request asks the department to print (its clerks, admins, auditors)."""
+    from registration.archive_copies import registration_of
+    from registration.documents import licence_pdf, receipt_pdf
+
+    filing = filing_for(request.user, pk)
+    if filing.kind != FilingKind.ARCHIVE_COPY:
+        raise Http404
+    enterprise = filing.application.enterprise
+    document = (filing.payload or {}).get("document")
+    if document == "licence":
+        issued, pdf = licence_pdf(enterprise)
+    elif document == "receipt" and registration_of(enterprise) is not None:
+        issued, pdf = receipt_pdf(registration_of(enterprise))
+    else:
+        raise Http404
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document}-{issued.number}.pdf"'
+    return response
+
+
 @workbench_user
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from registration.selectors import application_timeline
@@ -117,7 +162,10 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "filing": filing,
             "rows": payload_rows(
                 filing.payload, form_version_spec(filing.form_version) if filing.form_version else None
-            ),
+            )
+            if filing.uses_department_form
+            else [],
+            "change_rows": review_rows(filing.payload) if filing.kind == FilingKind.CHANGE_REVIEW else [],
             "timeline": list(reversed(application_timeline(filing.application_id)))[:30],
             "can_decide": can_decide and filing.state == S.DISPATCHED,
             "item_choices": item_choices,

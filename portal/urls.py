@@ -57,6 +57,22 @@ api_v1 = [
         name="api-application-document",
     ),
     path("enterprises/<str:uscc>", registration_apis.EnterpriseDetailApi.as_view(), name="api-enterprise"),
+    path(
+        "enterprises/<str:uscc>/changes",
+        registration_apis.EnterpriseChangesApi.as_view(),
+        name="api-enterprise-changes",
+    ),
+    path("enterprises/<str:uscc>/todos", registration_apis.EnterpriseTodosApi.as_view(), name="api-enterprise-todos"),
+    path(
+        "enterprises/<str:uscc>/todos/<int:todo_id>",
+        registration_apis.TodoSupplyApi.as_view(),
+        name="api-enterprise-todo",
+    ),
+    path(
+        "enterprises/<str:uscc>/archive-copies",
+        registration_apis.EnterpriseArchiveCopiesApi.as_view(),
+        name="api-enterprise-archive-copies",
+    ),
 ]
 
 urlpatterns = [

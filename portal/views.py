@@ -23,7 +23,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"departments": department_list()})
+    from registration.selectors import enterprises_of
+
+    enterprises = enterprises_of(request.user) if request.user.is_authenticated else []
+    return render(request, "portal/home.html", {"departments": department_list(), "enterprises": enterprises})
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -9,9 +10,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .archive_copies import archive_copy_request
+from .changes import change_submit, todo_supply
 from .models import Application
 from .names import name_check
-from .selectors import application_for, application_timeline, applications_visible_to, enterprise_for
+from .selectors import (
+    application_for,
+    application_timeline,
+    applications_visible_to,
+    enterprise_for,
+    enterprise_for_owner,
+    enterprise_todos,
+)
 from .services import application_create, application_submit, application_update_data, application_withdraw
 
 
@@ -46,13 +56,30 @@ class ApplicationOut(serializers.Serializer):
         return {"uscc": e.uscc, "name_zh": e.name_zh} if e else None
 
 
+class TodoOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.display_name")
+    title = serializers.CharField(source="display_title")
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    needed_items = serializers.JSONField()
+    filing = serializers.IntegerField(source="filing_id")
+    filing_state = serializers.CharField(source="filing.state")
+    application = serializers.IntegerField(source="application_id")
+    rule_version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+
+
 class ApplicationDetailOut(ApplicationOut):
     filings = FilingSummary(many=True, source="filings.all")
     todos = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
 
     def get_todos(self, application: Application) -> list:
-        return []
+        return TodoOut(application.todos.select_related("department"), many=True).data
 
     def get_timeline(self, application: Application) -> list:
         return application_timeline(application.pk)
@@ -171,3 +198,67 @@ class ApplicationDocumentApi(APIView):
         from .documents import document_response
 
         return document_response(application_for(request.user, pk), kind)
+
+
+class ChangeIn(serializers.Serializer):
+    data = serializers.DictField(help_text="the changed items, by item key")
+    id_number = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="legal representative or liaison, if not the owner"
+    )
+
+
+class EnterpriseChangesApi(APIView):
+    """`POST /api/v1/enterprises/<uscc>/changes`: a change registration (its owner, legal representative or
+    liaison). Items AIC reviews wait for AIC (`submitted`); the others apply at once (`in_progress`/`completed`)."""
+
+    @extend_schema(request=ChangeIn, responses={201: ApplicationDetailOut})
+    def post(self, request: Request, uscc: str) -> Response:
+        body = ChangeIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        enterprise = enterprise_for_owner(request.user, uscc, body.validated_data["id_number"])
+        application = change_submit(enterprise=enterprise, user=request.user, data=body.validated_data["data"])
+        return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data, status=201)
+
+
+class EnterpriseTodosApi(APIView):
+    """`GET /api/v1/enterprises/<uscc>/todos`: what the enterprise must do, open first."""
+
+    @extend_schema(responses=TodoOut(many=True))
+    def get(self, request: Request, uscc: str) -> Response:
+        return Response(TodoOut(enterprise_todos(enterprise_for(request.user, uscc)), many=True).data)
+
+
+class TodoSupplyApi(APIView):
+    """`POST /api/v1/enterprises/<uscc>/todos/<id>` `{"data": {...}}`: give the items a department still needs."""
+
+    @extend_schema(request=DataIn, responses=TodoOut)
+    def post(self, request: Request, uscc: str, todo_id: int) -> Response:
+        body = DataIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        enterprise = enterprise_for_owner(request.user, uscc)
+        todo = enterprise_todos(enterprise).filter(pk=todo_id).first()
+        if todo is None:
+            raise Http404
+        todo = todo_supply(todo=todo, user=request.user, data=body.validated_data["data"])
+        return Response(TodoOut(todo).data)
+
+
+class ArchiveCopyIn(serializers.Serializer):
+    document = serializers.CharField(help_text="licence | receipt")
+    department = serializers.CharField(help_text="department code")
+    copies = serializers.IntegerField(required=False, default=1)
+    delivery = serializers.CharField(required=False, default="collect", help_text="collect | post")
+    postal_address = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EnterpriseArchiveCopiesApi(APIView):
+    """`POST /api/v1/enterprises/<uscc>/archive-copies`: ask a department for a printed archive copy; the request
+    is tracked like an application with one filing."""
+
+    @extend_schema(request=ArchiveCopyIn, responses={201: ApplicationDetailOut})
+    def post(self, request: Request, uscc: str) -> Response:
+        body = ArchiveCopyIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        enterprise = enterprise_for_owner(request.user, uscc)
+        application = archive_copy_request(enterprise=enterprise, user=request.user, **body.validated_data)
+        return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data, status=201)

@@ -240,7 +240,7 @@ def document_response(application: Application, kind: str):
         issued, pdf = receipt_pdf(application)
     elif kind.startswith("filing-"):
         filing = application.filings.filter(department__code=kind.removeprefix("filing-").upper()).first()
-        if filing is None or filing.payload is None:
+        if filing is None or filing.payload is None or not filing.uses_department_form:
             raise Http404
         issued, pdf = filing_copy_pdf(filing)
     else:

@@ -73,6 +73,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     class Kind(models.TextChoices):
         NEW_COMPANY = "new_company", _("New company")
         EXISTING_COMPANY = "existing_company", _("Company that already holds a licence")
+        CHANGE = "change", _("Change registration")
+        ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
 
     S = ApplicationState
 
@@ -108,7 +110,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.SUBMITTED)
     def submit_for_licence(self):
-        """New company before its licence: the AIC filing is (re)delivered to the AIC clerks."""
+        """New company before its licence, or a change AIC must review: the AIC filing goes to the AIC clerks."""
 
     @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.IN_PROGRESS)
     def submit_to_departments(self):
@@ -118,9 +120,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def issue_licence(self):
         """AIC approved: the enterprise exists and every other routed department's filing is released."""
 
+    @transition(field=state, source=S.SUBMITTED, target=S.IN_PROGRESS)
+    def approve_change(self):
+        """AIC approved a change registration: the record changes and the departments concerned hear of it."""
+
     @transition(field=state, source=S.SUBMITTED, target=S.REJECTED)
     def reject(self):
-        """AIC refused the registration. Terminal."""
+        """AIC refused the registration or the change. Terminal; a refused change leaves the record untouched."""
 
     @transition(field=state, source=[S.SUBMITTED, S.IN_PROGRESS], target=S.CORRECTION_REQUESTED)
     def request_correction(self):
@@ -216,3 +222,46 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} {self.uscc} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Todo(models.Model):
+    """Something an enterprise must do because a change made a department responsible for it (proactive service).
+
+    It names the routing rule version that produced it, so a later edit of the rule does not rewrite history, and
+    it closes itself when the department approves the filing.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To do")
+        DONE = "done", _("Done")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="todos")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="todos")
+    filing = models.ForeignKey("departments.Filing", on_delete=models.PROTECT, related_name="todos")
+    department = models.ForeignKey("departments.Department", on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey("departments.RoutingRule", on_delete=models.PROTECT, null=True, related_name="+")
+    rule_version = models.PositiveIntegerField(_("rule version"), default=1)
+    title = models.CharField(_("title (Chinese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    reason = models.CharField(_("why"), max_length=300, blank=True, help_text="what in the new data routed it")
+    needed_items = models.JSONField(
+        _("items still needed"), default=list, blank=True, help_text="items the department's form needs and lacks"
+    )
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "due_date", "id"]
+        verbose_name = _("todo")
+        verbose_name_plural = _("todos")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.department_id}: {self.title}"
+
+    @property
+    def display_title(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.title_en if (get_language() or "").startswith("en") and self.title_en else self.title

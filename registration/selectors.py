@@ -60,6 +60,40 @@ def enterprise_for(user: Any, uscc: str) -> Enterprise:
     raise Http404
 
 
+def enterprise_for_owner(user: Any, uscc: str, id_number: str = "") -> Enterprise:
+    """The enterprise an applicant may act for: its owner, or its legal representative or liaison proving it with
+    their ID number. 403 for staff (they read, never act for an enterprise); 404 for everyone else."""
+    from rest_framework.exceptions import PermissionDenied
+
+    if not user.is_applicant:
+        raise PermissionDenied
+    enterprise = Enterprise.objects.filter(uscc=(uscc or "").strip().upper()).first()
+    if enterprise is None:
+        raise Http404
+    people = {str((enterprise.data.get(r) or {}).get("id_number", "")).upper() for r in ("legal_rep", "liaison")}
+    if enterprise.owner_id == user.pk or (id_number and id_number.strip().upper() in people - {""}):
+        return enterprise
+    raise Http404
+
+
+def enterprise_todos(enterprise: Enterprise) -> QuerySet:
+    from .models import Todo
+
+    return Todo.objects.filter(enterprise=enterprise).select_related("department", "filing")
+
+
+def enterprises_of(user: Any) -> QuerySet[Enterprise]:
+    """The enterprises an applicant registered, with their open todos, for the home page."""
+    from .models import Todo
+
+    if not getattr(user, "is_applicant", False):
+        return Enterprise.objects.none()
+    open_todos = Todo.objects.filter(status=Todo.Status.OPEN).select_related("department").order_by("due_date", "id")
+    return Enterprise.objects.filter(owner=user).prefetch_related(
+        Prefetch("todos", queryset=open_todos, to_attr="open_todos")
+    )
+
+
 def preview_drafts(limit: int = 10) -> dict[str, dict]:
     """The newest applications' data, for admins previewing a department form with real answers."""
     applications = Application.objects.exclude(data={}).order_by("-updated_at")[:limit]

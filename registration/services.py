@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
-from departments.models import FilingState
+from departments.models import FilingKind, FilingState
 from departments.routing import RoutingFacts
 from departments.selectors import departments_routed
 from forms_engine.compose import UnifiedForm, compose
@@ -41,7 +41,9 @@ def application_lock(application_id: int) -> Application:
     return Application.objects.select_for_update().get(pk=application_id)
 
 
-def _audit(application: Application, action: str, actor: Any = None, before: Any = None, after: Any = None, message=""):
+def application_audit(
+    application: Application, action: str, actor: Any = None, before: Any = None, after: Any = None, message=""
+):
     audit_record(
         action=action,
         obj_type="application",
@@ -72,6 +74,10 @@ def application_form(application: Application, data: dict | None = None) -> tupl
 
 def projection_data(application: Application) -> dict:
     """The application's data plus what the platform issued with the licence: what department forms read."""
+    if application.kind == Application.Kind.CHANGE:
+        from .changes import change_projection_data
+
+        return change_projection_data(application)
     data = dict(application.data)
     enterprise = application.enterprise
     if enterprise is not None:
@@ -105,7 +111,9 @@ def application_create(
         application.data = register
     with transaction.atomic():
         application.save()
-        _audit(application, "application.created", actor=applicant, after={"kind": kind, "state": application.state})
+        application_audit(
+            application, "application.created", actor=applicant, after={"kind": kind, "state": application.state}
+        )
         if data:
             application_update_data(application=application, user=applicant, data=data)
     return application
@@ -163,7 +171,7 @@ def application_update_data(*, application: Application, user: User, data: dict)
         merged = {**application.data, **data}
         application.data = {k: v for k, v in merged.items() if v is not None}
         application.save()
-        _audit(application, "application.data_changed", actor=user, before=before, after=data)
+        application_audit(application, "application.data_changed", actor=user, before=before, after=data)
     _routed, form = application_form(application)
     check = validate({k: v for k, v in application.data.items() if k in form.keys}, form.items, partial=True)
     unknown = {k: [_("This item is not part of this form.")] for k in application.data if k not in form.keys}
@@ -207,7 +215,7 @@ def application_submit(*, application: Application, user: User) -> Application:
             application.submit_to_departments()
         application.editable_items, application.correction_reason = [], ""
         application.save()
-        _audit(
+        application_audit(
             application,
             "application.submitted",
             actor=user,
@@ -241,7 +249,7 @@ def application_withdraw(*, application: Application, user: User) -> Application
             raise StateConflict(_("This application can no longer be withdrawn."), state=application.state) from None
         application.name_key = ""  # the name is free again
         application.save()
-        _audit(
+        application_audit(
             application,
             "application.withdrawn",
             actor=user,
@@ -256,8 +264,15 @@ def application_withdraw(*, application: Application, user: User) -> Application
 
 def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
     """What a decision means for the application. Called by `departments.filings` with the application locked."""
-    application = Application.objects.select_related("applicant").get(pk=filing.application_id)
+    from .changes import change_after_review, enterprise_filings_held, todos_close_for
+
+    application = Application.objects.select_related("applicant", "enterprise").get(pk=filing.application_id)
     code = filing.department.code
+    if filing.kind == FilingKind.CHANGE_REVIEW:
+        change_after_review(application=application, filing=filing, actor=actor)
+        return
+    if filing.state == FilingState.APPROVED:
+        todos_close_for(filing)
     if code == "AIC" and filing.state == FilingState.APPROVED and application.state == S.SUBMITTED:
         _licence_issue(application, actor)
         return
@@ -265,7 +280,7 @@ def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
         application.reject()
         application.name_key = ""
         application.save()
-        _audit(
+        application_audit(
             application, "application.rejected", actor=actor, after={"state": application.state}, message=filing.message
         )
         notify(
@@ -279,8 +294,11 @@ def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
         _correction_requested(application, filing, actor)
         return
     if filing.state == FilingState.APPROVED:
-        filings_release(application=application, data=projection_data(application))
-        _complete_if_done(application, actor)
+        held = None
+        if application.kind == Application.Kind.CHANGE:
+            held = enterprise_filings_held(application.enterprise, exclude=application)
+        filings_release(application=application, data=projection_data(application), held=held)
+        application_complete_if_done(application, actor)
         return
     if filing.state == FilingState.REJECTED:
         notify(
@@ -301,7 +319,7 @@ def _correction_requested(application: Application, filing: Any, actor: Any) -> 
     reason = f"{filing.department.name}: {filing.message}"
     application.correction_reason = "\n".join(r for r in (application.correction_reason, reason) if r)
     application.save()
-    _audit(
+    application_audit(
         application,
         "application.correction_requested",
         actor=actor,
@@ -317,7 +335,7 @@ def _correction_requested(application: Application, filing: Any, actor: Any) -> 
     )
 
 
-def _complete_if_done(application: Application, actor: Any) -> None:
+def application_complete_if_done(application: Application, actor: Any) -> None:
     states = list(application.filings.values_list("state", flat=True))
     if application.state != S.IN_PROGRESS or not states or any(s != FilingState.APPROVED for s in states):
         return
@@ -326,13 +344,16 @@ def _complete_if_done(application: Application, actor: Any) -> None:
     application.complete()
     application.completed_at = timezone.now()
     application.save()
-    _audit(application, "application.completed", actor=actor, after={"state": application.state})
-    notify(
-        user=application.applicant,
-        title=_("Registration complete"),
-        body=_("Every department has approved. Your receipt is ready."),
-        url=f"/applications/{application.pk}/",
-    )
+    application_audit(application, "application.completed", actor=actor, after={"state": application.state})
+    if application.kind == Application.Kind.ARCHIVE_COPY:
+        filing = application.filings.select_related("department").first()
+        title, body = _("Printed archive copy ready"), _("%(department)s has your printed copy: %(reference)s") % {
+            "department": filing.department.name, "reference": filing.reference_no}  # fmt: skip
+    elif application.kind == Application.Kind.CHANGE:
+        title, body = _("Change complete"), _("Every department concerned has taken the change on record.")
+    else:
+        title, body = _("Registration complete"), _("Every department has approved. Your receipt is ready.")
+    notify(user=application.applicant, title=title, body=body, url=f"/applications/{application.pk}/")
 
 
 def _licence_issue(application: Application, actor: Any) -> Enterprise:
@@ -373,7 +394,7 @@ def _licence_issue(application: Application, actor: Any) -> Enterprise:
         application_id=application.pk,
         after={"uscc": enterprise.uscc, "name_zh": enterprise.name_zh, "established_on": enterprise.established_on},
     )
-    _audit(
+    application_audit(
         application,
         "application.licence_issued",
         actor=actor,
@@ -390,7 +411,7 @@ def _licence_issue(application: Application, actor: Any) -> Enterprise:
                "received your filings.") % {"name": enterprise.name_zh, "uscc": enterprise.uscc},
         url=f"/applications/{application.pk}/",
     )  # fmt: skip
-    _complete_if_done(application, actor)
+    application_complete_if_done(application, actor)
     return enterprise
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import enterprise_views, views
 
 app_name = "registration"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("applications/<int:pk>/correct/", views.correct, name="correct"),
     path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("applications/<int:pk>/documents/<str:kind>.pdf", views.document, name="document"),
+    path("enterprises/<str:uscc>/", enterprise_views.enterprise_page, name="enterprise"),
+    path("enterprises/<str:uscc>/change/", enterprise_views.enterprise_change, name="enterprise-change"),
+    path("enterprises/<str:uscc>/todos/<int:todo_id>/", enterprise_views.todo_supply_view, name="todo-supply"),
+    path("enterprises/<str:uscc>/archive-copies/", enterprise_views.archive_copy_view, name="archive-copy"),
 ]

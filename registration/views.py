@@ -17,7 +17,7 @@ from forms_engine import codetables
 from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
 
-from .models import Application, ApplicationState
+from .models import Application, ApplicationState, EnterpriseChange
 from .selectors import application_for, application_timeline, applications_visible_to, enterprise_access_log
 from .services import (
     application_create,
@@ -274,9 +274,41 @@ def _progress_context(application: Application) -> dict:
     }
 
 
+def change_rows(application: Application) -> list[dict]:
+    """A change registration's items, before and after, for people (labels, not keys)."""
+    if application.kind != Application.Kind.CHANGE:
+        return []
+    from forms_engine.selectors import data_item_specs
+
+    from .changes import enterprise_current_data
+    from .wizard import english
+
+    items = data_item_specs()
+    applied = application.state in (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
+    logged = EnterpriseChange.objects.filter(application=application).first()
+    before = logged.before if logged else ({} if applied else enterprise_current_data(application.enterprise))
+    return [
+        {
+            "label": (items[k].label_en if english() else items[k].label) if k in items else k,
+            "before": display_value(before.get(k)),
+            "after": display_value(value),
+        }
+        for k, value in application.data.items()
+    ]
+
+
+def display_value(value) -> str:
+    if isinstance(value, dict):
+        return "，".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return "；".join(display_value(v) for v in value)
+    return "" if value is None else str(value)
+
+
 def _detail_context(application: Application) -> dict:
     return {
         **_progress_context(application),
+        "change_rows": change_rows(application),
         "timeline": list(reversed(application_timeline(application.pk)))[:40],
         "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
         and application.nothing_registered_yet(),

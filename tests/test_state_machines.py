@@ -14,6 +14,7 @@ APPLICATION_TRANSITIONS = {
     "submit_for_licence": ({A.DRAFT, A.CORRECTION_REQUESTED}, A.SUBMITTED),
     "submit_to_departments": ({A.DRAFT, A.CORRECTION_REQUESTED}, A.IN_PROGRESS),
     "issue_licence": ({A.SUBMITTED}, A.IN_PROGRESS),
+    "approve_change": ({A.SUBMITTED}, A.IN_PROGRESS),
     "reject": ({A.SUBMITTED}, A.REJECTED),
     "request_correction": ({A.SUBMITTED, A.IN_PROGRESS}, A.CORRECTION_REQUESTED),
     "complete": ({A.IN_PROGRESS}, A.COMPLETED),

@@ -22,6 +22,8 @@ class Delivery:
     form_version: int
     config: dict[str, Any]
     secret: str
+    # registration | change_review | update | new_obligation | archive_copy (departments.models.FilingKind)
+    kind: str = "registration"
 
     @property
     def idempotency_key(self) -> str:

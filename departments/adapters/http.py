@@ -56,6 +56,7 @@ class HttpAdapter:
             {
                 "filing_id": delivery.filing_id,
                 "department": delivery.department,
+                "kind": delivery.kind,
                 "round": delivery.round,
                 "form_version": delivery.form_version,
                 "payload": delivery.payload,

@@ -1,0 +1,354 @@
+"""Change registration (变更登记) and proactive service: a licensed enterprise changes its record once, and every
+department concerned hears of it (DOMAIN.md "change registration", CONTRACT.md "Enterprises, changes and proactive
+service").
+
+On approval (by AIC for the items it reviews, at once for the others):
+- the register and its change log are updated;
+- every department that holds a filing whose form reads a changed item gets an update filing with the new payload;
+- the routing rules run again on the new data; each department they now require that the enterprise has no filing
+  with gets a new filing, and the enterprise a todo naming the rule version that required it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.filings import (
+    filing_release_document,
+    filings_create,
+    filings_release,
+    items_missing,
+    payload_hash,
+)
+from departments.models import Department, Filing, FilingKind, FilingState, RoutingRule
+from departments.selectors import departments_routed
+from forms_engine.compose import items_needed
+from forms_engine.projection import project
+from forms_engine.selectors import data_item_specs, forms_current
+from forms_engine.validation import validate
+from portal.audit import audit_record
+from portal.errors import PortalError, StateConflict
+from portal.models import User
+from portal.services import notify
+
+from .models import Application, ApplicationState, Enterprise, EnterpriseChange, Todo
+from .names import name_check, name_key
+from .services import application_audit, application_complete_if_done, application_lock, routing_facts
+
+S = ApplicationState
+# Items AIC must review before they change (名称、经营范围、法定代表人、注册资本、住所); the others apply at once.
+REVIEWED_ITEMS = ("name_zh", "business_scope", "legal_rep", "reg_capital", "reg_address")
+# A change of entity type is a different procedure (改制), not a change registration.
+UNCHANGEABLE_ITEMS = ("entity_type",)
+# Filings that put the enterprise's data in a department's hands.
+HOLDING_STATES = (FilingState.DISPATCHED, FilingState.APPROVED, FilingState.CORRECTION_REQUESTED)
+APPLIED_STATES = (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
+
+
+def changeable_items() -> dict[str, Any]:
+    """Item specs an enterprise may change: everything it typed, not what the platform issued."""
+    return {k: i for k, i in data_item_specs().items() if not i.issued and k not in UNCHANGEABLE_ITEMS}
+
+
+def enterprise_current_data(enterprise: Enterprise, exclude: Application | None = None) -> dict:
+    """Everything the enterprise has told the portal, current: department items from its applications (later ones
+    win, changes included once applied), overlaid by the register."""
+    data: dict = {}
+    applications = enterprise.applications.filter(state__in=APPLIED_STATES).exclude(kind=Application.Kind.ARCHIVE_COPY)
+    if exclude is not None:
+        applications = applications.exclude(pk=exclude.pk)
+    for application in applications.order_by("created_at", "id"):
+        data.update(application.data)
+    data.update(enterprise.data)
+    return data
+
+
+def change_data(enterprise: Enterprise, current: dict) -> dict:
+    """What department forms read for an enterprise: its data plus what the platform issued."""
+    from forms_engine.transforms import REG_TYPE_CODES
+
+    return {
+        **current,
+        "uscc": enterprise.uscc,
+        "established_on": enterprise.established_on.isoformat(),
+        "division_code": "441900",
+        "reg_type_code": REG_TYPE_CODES.get(enterprise.entity_type, ""),
+    }
+
+
+def change_projection_data(application: Application) -> dict:
+    """What department forms read for a change application: the enterprise's data with the change applied."""
+    enterprise = application.enterprise
+    return change_data(enterprise, {**enterprise_current_data(enterprise, exclude=application), **application.data})
+
+
+def _check_change(enterprise: Enterprise, current: dict, data: Any) -> dict:
+    """The cleaned changed items, or PortalError with every problem at once (nothing is written)."""
+    if not isinstance(data, dict) or not data:
+        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Give the items that change.")]})
+    items = changeable_items()
+    errors: dict[str, list[str]] = {}
+    for key in data:
+        if key in UNCHANGEABLE_ITEMS or (key in data_item_specs() and key not in items):
+            errors[key] = [_("This item cannot be changed by a change registration.")]
+        elif key not in items:
+            errors[key] = [_("This item is not part of this form.")]
+    if errors:
+        raise PortalError(_("Some items cannot be changed."), errors)
+    merged = {**current, **data}
+    checked = {k: v for k, v in merged.items() if k in items}
+    result = validate(checked, [items[k] for k in checked])
+    # The record was valid before, so every problem now comes from the change, directly or through a rule between
+    # items (investors' shares must still add up to a changed capital).
+    errors = dict(result.errors)
+    if "name_zh" in data and "name_zh" in result.cleaned and name_key(result.cleaned["name_zh"]) != enterprise.name_key:
+        reasons = [
+            r
+            for r in name_check(name_zh=result.cleaned["name_zh"], entity_type=enterprise.entity_type)
+            if r not in errors.get("name_zh", [])
+        ]
+        if reasons:
+            errors.setdefault("name_zh", []).extend(reasons)
+    if errors:
+        raise PortalError(_("The change has errors; nothing was submitted."), errors)
+    changed = {k: result.cleaned[k] for k in data if k in result.cleaned and result.cleaned[k] != current.get(k)}
+    if not changed:
+        raise PortalError(
+            _("Nothing would change: every item already has this value."),
+            {"data": [_("Nothing differs from the current record.")]},
+        )
+    return changed
+
+
+@transaction.atomic
+def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Application:
+    """File a change registration for the enterprise. Items AIC reviews go to the AIC clerks; otherwise the change
+    applies at once."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if enterprise.status != Enterprise.Status.ACTIVE:
+        raise StateConflict(_("Only an active enterprise can change its registration."), state=enterprise.status)
+    if enterprise.applications.filter(kind=Application.Kind.CHANGE, state=S.SUBMITTED).exists():
+        raise StateConflict(
+            _("A change of this enterprise is already with market supervision; wait for its decision."),
+            state=S.SUBMITTED,
+        )
+    current = enterprise_current_data(enterprise)
+    changed = _check_change(enterprise, current, data)
+    application = Application.objects.create(
+        kind=Application.Kind.CHANGE, applicant=user, enterprise=enterprise, data=changed, submitted_at=timezone.now()
+    )
+    before = {k: current.get(k) for k in changed}
+    application_audit(
+        application, "application.created", actor=user, after={"kind": application.kind, "state": "draft"}
+    )
+    reviewed = sorted(set(changed) & set(REVIEWED_ITEMS))
+    if reviewed:
+        application.submit_for_licence()
+        application.routed = ["AIC"]
+        application.save()
+        application_audit(application, "application.submitted", actor=user, before={"state": "draft"},
+               after={"state": application.state, "reviewed": reviewed})  # fmt: skip
+        (review,) = filings_create(application=application, codes=["AIC"], kind=FilingKind.CHANGE_REVIEW)
+        filing_release_document(filing=review, payload={"before": before, "after": changed})
+        return application
+    application.submit_to_departments()
+    application.save()
+    application_audit(application, "application.submitted", actor=user, before={"state": "draft"},
+           after={"state": application.state})  # fmt: skip
+    change_apply(application=application, actor=user)
+    return application
+
+
+def change_apply(*, application: Application, actor: Any) -> None:
+    """The change is approved: update the register, tell the departments concerned, run the rules again.
+    Called with the application locked and already `in_progress`."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
+    current = enterprise_current_data(enterprise, exclude=application)
+    changed = {k: v for k, v in application.data.items() if v != current.get(k)}
+    new_data = {**current, **application.data}
+    register_keys = set(enterprise.data) | {k for k, i in changeable_items().items() if not i.department_specific}
+    enterprise.data = {**enterprise.data, **{k: v for k, v in application.data.items() if k in register_keys}}
+    if "name_zh" in application.data:
+        enterprise.name_zh = application.data["name_zh"]
+        enterprise.name_key = name_key(enterprise.name_zh)
+    enterprise.save()
+    EnterpriseChange.objects.create(
+        enterprise=enterprise,
+        actor=actor if getattr(actor, "pk", None) else None,
+        application=application,
+        before={k: current.get(k) for k in changed},
+        after=changed,
+    )
+    audit_record(
+        action="enterprise.changed",
+        obj_type="enterprise",
+        obj_id=enterprise.uscc,
+        actor=actor,
+        application_id=application.pk,
+        before={k: current.get(k) for k in changed},
+        after=changed,
+    )
+    reviewed_by_aic = application.filings.filter(kind=FilingKind.CHANGE_REVIEW).exists()
+    held = enterprise_filings_held(enterprise, exclude=application)
+    forms, items = forms_current(), data_item_specs()
+    data = change_data(enterprise, new_data)
+    concerned = [
+        code
+        for code, filing in held.items()
+        if filing.state in HOLDING_STATES
+        and not (code == "AIC" and reviewed_by_aic)
+        and code in forms
+        and items_needed([forms[code].spec]) & set(changed)
+        and _payload_changes(filing, data, forms[code], items)
+    ]
+    routed = departments_routed(facts=routing_facts(application, new_data))
+    newly_required = [(d, reasons) for d, reasons in routed if d.code not in held and d.code != "AIC"]
+    filings_create(application=application, codes=concerned, kind=FilingKind.UPDATE)
+    filings_create(application=application, codes=[d.code for d, _r in newly_required], kind=FilingKind.NEW_OBLIGATION)
+    application.routed = sorted(set(application.routed) | set(concerned) | {d.code for d, _r in newly_required})
+    application.save()
+    todos = _todos_create(application, enterprise, newly_required, data, forms, items)
+    filings_release(application=application, data=data, held=held)
+    application_audit(
+        application,
+        "application.change_applied",
+        actor=actor,
+        after={"updated": sorted(concerned), "new": [d.code for d, _r in newly_required], "todos": len(todos)},
+    )
+    _change_notify(application, enterprise, concerned, todos)
+    application_complete_if_done(application, actor)
+
+
+def _payload_changes(held: Filing, data: dict, current: Any, items: dict) -> bool:
+    """Whether the department's form, filled with the new data, differs from what it holds (a form that reads only
+    the first activities of the scope does not hear of a fourth)."""
+    projection = project(data, current.spec, items, held.references)
+    return bool(projection.errors) or payload_hash(projection.payload) != held.payload_hash
+
+
+def enterprise_filings_held(enterprise: Enterprise, exclude: Application | None = None) -> dict[str, Filing]:
+    """The enterprise's newest non-rejected filing per department, from all its applications."""
+    filings = (
+        Filing.objects.filter(application__enterprise=enterprise)
+        .exclude(state=FilingState.REJECTED)
+        .exclude(kind__in=(FilingKind.ARCHIVE_COPY, FilingKind.CHANGE_REVIEW))
+        .select_related("department")
+        .order_by("created_at", "id")
+    )
+    if exclude is not None:
+        filings = filings.exclude(application=exclude)
+    return {f.department.code: f for f in filings}
+
+
+def _todos_create(application, enterprise, newly_required, data, forms, items) -> list[Todo]:
+    rules = RoutingRule.objects.in_bulk([reasons[0].rule_id for _d, reasons in newly_required])
+    filings = {f.department_id: f for f in application.filings.filter(kind=FilingKind.NEW_OBLIGATION)}
+    today = timezone.localdate()
+    todos = []
+    for department, reasons in newly_required:
+        rule = rules.get(reasons[0].rule_id)
+        due_days = next((r.due_days for r in (rules.get(x.rule_id) for x in reasons) if r and r.due_days), None)
+        todos.append(
+            Todo(
+                enterprise=enterprise,
+                application=application,
+                filing=filings[department.pk],
+                department=department,
+                rule=rule,
+                rule_version=reasons[0].rule_version,
+                title=(rule.todo_text if rule else "") or department.filing_name,
+                title_en=(rule.todo_text_en if rule else "") or department.filing_name_en,
+                reason="、".join(r.detail for r in reasons if r.detail)[:300],
+                needed_items=items_missing(department.code, data, forms, items),
+                due_date=today + dt.timedelta(days=due_days) if due_days else None,
+            )
+        )
+    return Todo.objects.bulk_create(todos)
+
+
+def _change_notify(application: Application, enterprise: Enterprise, concerned: list[str], todos: list[Todo]):
+    names = dict(Department.objects.values_list("code", "name"))
+    body = _("The record of %(name)s has changed.") % {"name": enterprise.name_zh}
+    if concerned:
+        body += " " + _("Informed: %(departments)s.") % {"departments": "、".join(names[c] for c in concerned)}
+    for todo in todos:
+        body += "\n" + _("To do for %(department)s: %(title)s") % {"department": names[todo.department.code],
+                                                                   "title": todo.title}  # fmt: skip
+        if todo.due_date:
+            body += " " + _("(by %(date)s)") % {"date": todo.due_date.isoformat()}
+    recipients = {application.applicant}
+    if enterprise.owner is not None:
+        recipients.add(enterprise.owner)
+    for user in recipients:
+        notify(
+            user=user,
+            title=_("Change registered: %(count)s new things to do") % {"count": len(todos)}
+            if todos
+            else _("Change registered"),
+            body=body,
+            url=f"/applications/{application.pk}/",
+        )
+
+
+def change_after_review(*, application: Application, filing: Filing, actor: Any) -> None:
+    """AIC decided a change: approved applies it; rejected leaves the record untouched."""
+    if application.state != S.SUBMITTED:
+        return
+    if filing.state == FilingState.APPROVED:
+        application.approve_change()
+        application.save()
+        application_audit(application, "application.change_approved", actor=actor, before={"state": "submitted"},
+               after={"state": application.state})  # fmt: skip
+        change_apply(application=application, actor=actor)
+    elif filing.state == FilingState.REJECTED:
+        application.reject()
+        application.save()
+        application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
+               message=filing.message)  # fmt: skip
+        notify(
+            user=application.applicant,
+            title=_("Change refused"),
+            body=_("Market supervision refused the change: %(reason)s") % {"reason": filing.message},
+            url=f"/applications/{application.pk}/",
+        )
+
+
+def todos_close_for(filing: Filing) -> int:
+    """The department approved: the todo it answered is done."""
+    return Todo.objects.filter(filing=filing, status=Todo.Status.OPEN).update(
+        status=Todo.Status.DONE, done_at=timezone.now(), needed_items=[]
+    )
+
+
+@transaction.atomic
+def todo_supply(*, todo: Todo, user: User, data: Any) -> Todo:
+    """The enterprise gives the items a newly required department's form needs; its filing then goes out."""
+    application = application_lock(todo.application_id)
+    todo = Todo.objects.select_for_update().select_related("department", "enterprise").get(pk=todo.pk)
+    if todo.status != Todo.Status.OPEN or not todo.needed_items:
+        raise StateConflict(_("This todo needs nothing more from you."), state=todo.status)
+    if not isinstance(data, dict):
+        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
+    items = data_item_specs()
+    extra = {k: [_("This item is not asked here.")] for k in data if k not in todo.needed_items}
+    result = validate({k: v for k, v in data.items() if k in todo.needed_items}, [items[k] for k in todo.needed_items])
+    errors = {**result.errors, **extra}
+    if errors:
+        raise PortalError(_("Some items have errors; nothing was saved."), errors)
+    application.data = {**application.data, **result.cleaned}
+    application.save()
+    application_audit(application, "application.data_changed", actor=user, after=result.cleaned)
+    enterprise = todo.enterprise
+    data_now = change_projection_data(application)
+    forms = forms_current()
+    for other in Todo.objects.filter(application=application, status=Todo.Status.OPEN).select_related("department"):
+        other.needed_items = items_missing(other.department.code, data_now, forms, items)
+        other.save(update_fields=["needed_items"])
+    filings_release(application=application, data=data_now, held=enterprise_filings_held(enterprise, application))
+    todo.refresh_from_db()
+    return todo

@@ -1,0 +1,157 @@
+"""Service-hall pages of a licensed enterprise: its record, its todos (proactive service), change registration and
+requests for printed archive copies. Only the enterprise's owner acts here; the logic is in `changes` and
+`archive_copies`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+
+from departments.selectors import department_list
+from forms_engine.compose import SECTIONS
+from forms_engine.selectors import data_item_specs
+from portal.errors import PortalError, StateConflict
+
+from .archive_copies import DOCUMENTS, MAX_COPIES, archive_copy_request
+from .changes import change_submit, changeable_items, enterprise_current_data, todo_supply
+from .documents import licence_facts
+from .models import Application, Enterprise, EnterpriseChange, Todo
+from .selectors import enterprise_for_owner
+from .wizard import english, field_view, parse_post
+
+
+def _owned(request: HttpRequest, uscc: str) -> Enterprise:
+    try:
+        return enterprise_for_owner(request.user, uscc)
+    except ApiPermissionDenied:
+        raise PermissionDenied from None
+
+
+def register_items() -> list:
+    """The items a change registration shows, in the cloud form's section order (department items are changed
+    where a department asks for them: in a todo)."""
+    items = [i for i in changeable_items().values() if not i.department_specific]
+    order = list(SECTIONS)
+    return sorted(items, key=lambda i: (order.index(i.section) if i.section in order else len(order), i.position))
+
+
+def _todo_views(todos: list[Todo], errors: dict[int, dict] | None = None) -> list[dict]:
+    items = data_item_specs()
+    return [
+        {
+            "todo": t,
+            "fields": [field_view(items[k], None, (errors or {}).get(t.pk, {})) for k in t.needed_items if k in items],
+        }
+        for t in todos
+    ]
+
+
+def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **extra: Any) -> HttpResponse:
+    todos = list(Todo.objects.filter(enterprise=enterprise).select_related("department", "filing"))
+    requests = enterprise.applications.filter(
+        kind__in=(Application.Kind.CHANGE, Application.Kind.ARCHIVE_COPY)
+    ).prefetch_related("filings__department")
+    context = {
+        "enterprise": enterprise,
+        "facts": licence_facts(enterprise),
+        "open_todos": _todo_views([t for t in todos if t.status == Todo.Status.OPEN], extra.pop("todo_errors", None)),
+        "done_todos": [t for t in todos if t.status == Todo.Status.DONE],
+        "changes": EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")[:50],
+        "requests": requests[:50],
+        "departments": department_list(),
+        "documents": [(k, en if english() else zh) for k, (zh, en) in DOCUMENTS.items()],
+        "max_copies": range(1, MAX_COPIES + 1),
+        "copy_form": {"document": "licence", "department": "", "copies": "1", "delivery": "collect"},
+        "copy_errors": {},
+        **extra,
+    }
+    return render(request, "registration/enterprise.html", context, status=status)
+
+
+@login_required
+def enterprise_page(request: HttpRequest, uscc: str) -> HttpResponse:
+    return _page(request, _owned(request, uscc))
+
+
+@login_required
+def enterprise_change(request: HttpRequest, uscc: str) -> HttpResponse:
+    """The change registration form: the register's items, filled with the current record; only what differs is
+    filed."""
+    enterprise = _owned(request, uscc)
+    current = enterprise_current_data(enterprise)
+    items = register_items()
+    values, problems, status = current, {}, 200
+    if request.method == "POST":
+        posted = parse_post(request.POST, items)
+        go = request.POST.get("go", "")
+        if go.startswith("add:") and isinstance(posted.get(go[4:]), list):
+            posted[go[4:]].append({})  # one more blank row for another investor
+            values = {**current, **posted}
+        else:
+            try:
+                application = change_submit(enterprise=enterprise, user=request.user, data=posted)
+            except (PortalError, StateConflict) as exc:
+                values, status = {**current, **posted}, 400
+                problems = getattr(exc, "errors", {}) or {}
+                messages.error(request, str(exc.detail))
+            else:
+                if application.state == "submitted":
+                    messages.success(request, _("Change filed. Market supervision reviews it; you can follow it here."))
+                else:
+                    messages.success(request, _("Change registered. The departments concerned have been informed."))
+                return redirect("registration:detail", application.pk)
+    fields = [field_view(i, values.get(i.key), problems) for i in items]
+    return render(
+        request,
+        "registration/enterprise_change.html",
+        {"enterprise": enterprise, "fields": fields, "other_problems": _other_problems(problems, items)},
+        status=status,
+    )
+
+
+def _other_problems(problems: dict, items: list) -> dict:
+    """Problems not shown next to a field of this page (the request as a whole)."""
+    keys = {i.key for i in items}
+    return {k: v for k, v in problems.items() if k.split(".")[0] not in keys}
+
+
+@login_required
+@require_POST
+def todo_supply_view(request: HttpRequest, uscc: str, todo_id: int) -> HttpResponse:
+    enterprise = _owned(request, uscc)
+    todo = Todo.objects.filter(enterprise=enterprise, pk=todo_id).first()
+    if todo is None:
+        raise Http404
+    items = data_item_specs()
+    data = parse_post(request.POST, [items[k] for k in todo.needed_items if k in items])
+    try:
+        todo_supply(todo=todo, user=request.user, data=data)
+    except (PortalError, StateConflict) as exc:
+        messages.error(request, str(exc.detail))
+        return _page(request, enterprise, status=400, todo_errors={todo.pk: getattr(exc, "errors", {}) or {}})
+    messages.success(request, _("Thank you. %(department)s has received your filing.") % {
+        "department": todo.department.display_name})  # fmt: skip
+    return redirect("registration:enterprise", enterprise.uscc)
+
+
+@login_required
+@require_POST
+def archive_copy_view(request: HttpRequest, uscc: str) -> HttpResponse:
+    enterprise = _owned(request, uscc)
+    form = {k: request.POST.get(k, "").strip() for k in ("document", "department", "copies", "delivery")}
+    form["postal_address"] = request.POST.get("postal_address", "").strip()
+    try:
+        application = archive_copy_request(enterprise=enterprise, user=request.user, **form)
+    except (PortalError, StateConflict) as exc:
+        messages.error(request, str(exc.detail))
+        return _page(request, enterprise, status=400, copy_form=form, copy_errors=getattr(exc, "errors", {}) or {})
+    messages.success(request, _("Your request is with the department. You can follow it here."))
+    return redirect("registration:detail", application.pk)

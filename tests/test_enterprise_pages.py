@@ -1,0 +1,135 @@
+"""The enterprise's pages in the service hall: record, todos, change form, printed copies; the workbench's view of
+changes and copy requests."""
+
+import pytest
+from django.test import Client
+
+from departments.models import Filing
+from registration.models import Application, Todo
+from tests.test_changes import RESTAURANT_SCOPE, approve_everything
+from tests.workflow import Api, all_by_clerk_queue, make_clerks, submitted_trader
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(seeded, applicant, django_capture_on_commit_callbacks):
+    all_by_clerk_queue()
+    api, clerks = Api(applicant), make_clerks()
+    application_id = submitted_trader(api)
+    approve_everything(clerks, application_id)
+    return api.client, clerks, Application.objects.get(pk=application_id).enterprise
+
+
+def change_form(client, enterprise, **changes):
+    """The change page's form as the browser would post it: every field as shown, some of them edited."""
+    page = client.get(f"/enterprises/{enterprise.uscc}/change/")
+    assert page.status_code == 200
+    from registration.enterprise_views import register_items
+    from registration.wizard import field_view
+
+    post = {}
+
+    def flatten(view):
+        if view.children:
+            for child in view.children:
+                flatten(child)
+        elif view.entries:
+            for entry in view.entries:
+                for child in entry:
+                    flatten(child)
+        elif view.widget == "checkboxes":
+            post[view.path] = view.value or []
+            post[f"{view.path}-present"] = "1"
+        elif view.value is not None:
+            post[view.path] = {True: "true", False: "false"}.get(view.value, view.value)
+
+    for item in register_items():
+        flatten(field_view(item, enterprise.data.get(item.key), {}))
+    post.update(changes)
+    return client.post(f"/enterprises/{enterprise.uscc}/change/", post)
+
+
+def test_the_change_page_files_only_what_differs_and_aic_reviews_it(setup):
+    client, clerks, enterprise = setup
+    response = change_form(client, enterprise, business_scope=RESTAURANT_SCOPE)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = Application.objects.get(kind="change")
+    assert change.data == {"business_scope": RESTAURANT_SCOPE} and change.state == "submitted"
+    page = client.get(response["Location"]).content.decode()
+    assert "酒店住宿" in page and "change-table" in page
+
+    review = Filing.objects.get(application=change)
+    aic = Client()
+    aic.force_login(clerks["AIC"])
+    workbench = aic.get(f"/workbench/filings/{review.pk}/").content.decode()
+    assert "review-table" in workbench and "酒店住宿" in workbench and "request-correction" not in workbench
+    assert "change_review" in aic.get("/workbench/?state=dispatched&kind=change_review").content.decode()
+    aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve"})
+
+    home = client.get("/").content.decode()
+    assert enterprise.name_zh in home and 'data-department="HEALTH"' in home
+    health = Client()
+    health.force_login(clerks["HEALTH"])
+    assert "kind-new_obligation" not in health.get("/workbench/?state=dispatched").content.decode()  # waits for items
+
+
+def test_a_change_page_with_an_error_keeps_what_was_typed(setup):
+    client, _clerks, enterprise = setup
+    response = change_form(client, enterprise, postcode="12", business_scope=RESTAURANT_SCOPE)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "has-error" in page and RESTAURANT_SCOPE in page
+    assert not Application.objects.filter(kind="change").exists()
+
+
+def test_nothing_changed_is_said_plainly(setup):
+    client, _clerks, enterprise = setup
+    response = change_form(client, enterprise)
+    assert response.status_code == 400
+    assert not Application.objects.filter(kind="change").exists()
+
+
+def test_todo_items_given_on_the_enterprise_page_send_the_filing(setup):
+    client, clerks, enterprise = setup
+    change_form(client, enterprise, business_scope=RESTAURANT_SCOPE)
+    review = Filing.objects.get(application__kind="change")
+    Api(clerks["AIC"]).post(f"/filings/{review.pk}/approve")
+    todo = Todo.objects.get(department__code="FIRE")
+    page = client.get(f"/enterprises/{enterprise.uscc}/").content.decode()
+    assert todo.title in page and 'name="venue_kind"' in page
+
+    bad = client.post(f"/enterprises/{enterprise.uscc}/todos/{todo.pk}/", {"venue_kind": "moon"})
+    assert bad.status_code == 400
+    good = client.post(
+        f"/enterprises/{enterprise.uscc}/todos/{todo.pk}/", {"venue_kind": "hotel", "premises_nature": "leased"}
+    )
+    assert good.status_code == 302
+    todo.filing.refresh_from_db()
+    assert todo.filing.state == "dispatched"
+
+
+def test_copy_request_from_the_enterprise_page(setup):
+    client, _clerks, enterprise = setup
+    bad = client.post(f"/enterprises/{enterprise.uscc}/archive-copies/", {"document": "licence", "delivery": "post"})
+    assert bad.status_code == 400 and "has-error" in bad.content.decode()
+    good = client.post(
+        f"/enterprises/{enterprise.uscc}/archive-copies/",
+        {"document": "receipt", "department": "AIC", "copies": "1", "delivery": "collect"},
+    )
+    assert good.status_code == 302
+    request = Application.objects.get(kind="archive_copy")
+    page = client.get(good["Location"]).content.decode()
+    assert request.filings.get().payload["document_number"] in page
+
+
+def test_enterprise_pages_are_the_owners_only(setup, outsider, auditor):
+    _client, clerks, enterprise = setup
+    for user, status in ((outsider, 404), (clerks["AIC"], 403), (auditor, 403)):
+        other = Client()
+        other.force_login(user)
+        assert other.get(f"/enterprises/{enterprise.uscc}/").status_code == status
+        assert other.get(f"/enterprises/{enterprise.uscc}/change/").status_code == status
+        response = other.post(f"/enterprises/{enterprise.uscc}/archive-copies/", {"document": "licence"})
+        assert response.status_code == status
+    assert Client().get(f"/enterprises/{enterprise.uscc}/").status_code == 302  # to the login page
