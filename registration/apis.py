@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .archive_copies import archive_copy_request
-from .changes import change_submit, todo_supply
+from .changes import change_submit, todos_supply
 from .models import Application
 from .names import name_check
 from .selectors import (
@@ -239,7 +239,7 @@ class TodoSupplyApi(APIView):
         todo = enterprise_todos(enterprise).filter(pk=todo_id).first()
         if todo is None:
             raise Http404
-        todo = todo_supply(todo=todo, user=request.user, data=body.validated_data["data"])
+        (todo,) = todos_supply(enterprise=enterprise, user=request.user, data=body.validated_data["data"], todos=[todo])
         return Response(TodoOut(todo).data)
 
 

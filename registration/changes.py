@@ -325,30 +325,51 @@ def todos_close_for(filing: Filing) -> int:
     )
 
 
+def todos_needing(enterprise: Enterprise) -> list[Todo]:
+    """Open todos whose department still needs items from the enterprise."""
+    todos = Todo.objects.filter(enterprise=enterprise, status=Todo.Status.OPEN).select_related("department")
+    return [t for t in todos.order_by("id") if t.needed_items]
+
+
+def items_needed_by(todos: list[Todo]) -> dict[str, list[str]]:
+    """Each needed item once, with the departments that need it: the enterprise types it once for all of them."""
+    needed: dict[str, list[str]] = {}
+    for todo in todos:
+        for key in todo.needed_items:
+            needed.setdefault(key, []).append(todo.department.code)
+    return needed
+
+
 @transaction.atomic
-def todo_supply(*, todo: Todo, user: User, data: Any) -> Todo:
-    """The enterprise gives the items a newly required department's form needs; its filing then goes out."""
-    application = application_lock(todo.application_id)
-    todo = Todo.objects.select_for_update().select_related("department", "enterprise").get(pk=todo.pk)
-    if todo.status != Todo.Status.OPEN or not todo.needed_items:
-        raise StateConflict(_("This todo needs nothing more from you."), state=todo.status)
+def todos_supply(*, enterprise: Enterprise, user: User, data: Any, todos: list[Todo] | None = None) -> list[Todo]:
+    """The enterprise gives the items newly required departments' forms still need (each item once, for every
+    todo that needs it); the filings that now have everything go out. Nothing is saved if anything is wrong."""
+    todos = todos_needing(enterprise) if todos is None else [t for t in todos if t.needed_items]
+    if not todos:
+        raise StateConflict(_("This todo needs nothing more from you."), state=Todo.Status.DONE)
     if not isinstance(data, dict):
         raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
     items = data_item_specs()
-    extra = {k: [_("This item is not asked here.")] for k in data if k not in todo.needed_items}
-    result = validate({k: v for k, v in data.items() if k in todo.needed_items}, [items[k] for k in todo.needed_items])
+    needed = items_needed_by(todos)
+    extra = {k: [_("This item is not asked here.")] for k in data if k not in needed}
+    result = validate({k: v for k, v in data.items() if k in needed}, [items[k] for k in needed])
     errors = {**result.errors, **extra}
     if errors:
         raise PortalError(_("Some items have errors; nothing was saved."), errors)
-    application.data = {**application.data, **result.cleaned}
-    application.save()
-    application_audit(application, "application.data_changed", actor=user, after=result.cleaned)
-    enterprise = todo.enterprise
-    data_now = change_projection_data(application)
     forms = forms_current()
-    for other in Todo.objects.filter(application=application, status=Todo.Status.OPEN).select_related("department"):
-        other.needed_items = items_missing(other.department.code, data_now, forms, items)
-        other.save(update_fields=["needed_items"])
-    filings_release(application=application, data=data_now, held=enterprise_filings_held(enterprise, application))
-    todo.refresh_from_db()
-    return todo
+    for application_id in sorted({t.application_id for t in todos}):
+        application = application_lock(application_id)
+        given = {
+            k: v
+            for k, v in result.cleaned.items()
+            if k in {i for t in todos if t.application_id == application_id for i in t.needed_items}
+        }
+        application.data = {**application.data, **given}
+        application.save()
+        application_audit(application, "application.data_changed", actor=user, after=given)
+        data_now = change_projection_data(application)
+        for todo in Todo.objects.filter(application=application, status=Todo.Status.OPEN).select_related("department"):
+            todo.needed_items = items_missing(todo.department.code, data_now, forms, items)
+            todo.save(update_fields=["needed_items"])
+        filings_release(application=application, data=data_now, held=enterprise_filings_held(enterprise, application))
+    return list(Todo.objects.filter(pk__in=[t.pk for t in todos]).select_related("department", "filing"))

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +21,14 @@ from forms_engine.selectors import data_item_specs
 from portal.errors import PortalError, StateConflict
 
 from .archive_copies import DOCUMENTS, MAX_COPIES, archive_copy_request
-from .changes import change_submit, changeable_items, enterprise_current_data, todo_supply
+from .changes import (
+    change_submit,
+    changeable_items,
+    enterprise_current_data,
+    items_needed_by,
+    todos_needing,
+    todos_supply,
+)
 from .documents import licence_facts
 from .models import Application, Enterprise, EnterpriseChange, Todo
 from .selectors import enterprise_for_owner
@@ -43,14 +50,30 @@ def register_items() -> list:
     return sorted(items, key=lambda i: (order.index(i.section) if i.section in order else len(order), i.position))
 
 
-def _todo_views(todos: list[Todo], errors: dict[int, dict] | None = None) -> list[dict]:
+def _details_form(enterprise: Enterprise, errors: dict | None = None, values: dict | None = None) -> list[dict]:
+    """One form for every item the newly required departments still need, each asked once."""
+    items = data_item_specs()
+    names = dict(department_list().values_list("code", "name_en" if english() else "name"))
+    return [
+        {"field": field_view(items[key], (values or {}).get(key), errors or {}), "for": [names[c] for c in codes]}
+        for key, codes in items_needed_by(todos_needing(enterprise)).items()
+        if key in items
+    ]
+
+
+def change_log(enterprise: Enterprise) -> list[dict]:
+    """The change log for people: item labels, not keys; the first entry is the registration itself."""
     items = data_item_specs()
     return [
         {
-            "todo": t,
-            "fields": [field_view(items[k], None, (errors or {}).get(t.pk, {})) for k in t.needed_items if k in items],
+            "at": c.at,
+            "actor": c.actor,
+            "application_id": c.application_id,
+            "labels": [(items[k].label_en if english() else items[k].label) if k in items else k for k in c.after]
+            if c.before
+            else [],
         }
-        for t in todos
+        for c in EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")[:50]
     ]
 
 
@@ -62,9 +85,10 @@ def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **ext
     context = {
         "enterprise": enterprise,
         "facts": licence_facts(enterprise),
-        "open_todos": _todo_views([t for t in todos if t.status == Todo.Status.OPEN], extra.pop("todo_errors", None)),
+        "open_todos": [t for t in todos if t.status == Todo.Status.OPEN],
+        "details": _details_form(enterprise, extra.pop("details_errors", None), extra.pop("details_values", None)),
         "done_todos": [t for t in todos if t.status == Todo.Status.DONE],
-        "changes": EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")[:50],
+        "changes": change_log(enterprise),
         "requests": requests[:50],
         "departments": department_list(),
         "documents": [(k, en if english() else zh) for k, (zh, en) in DOCUMENTS.items()],
@@ -125,20 +149,20 @@ def _other_problems(problems: dict, items: list) -> dict:
 
 @login_required
 @require_POST
-def todo_supply_view(request: HttpRequest, uscc: str, todo_id: int) -> HttpResponse:
+def todo_details_view(request: HttpRequest, uscc: str) -> HttpResponse:
+    """The details newly required departments still need, given once for all of them."""
     enterprise = _owned(request, uscc)
-    todo = Todo.objects.filter(enterprise=enterprise, pk=todo_id).first()
-    if todo is None:
-        raise Http404
     items = data_item_specs()
-    data = parse_post(request.POST, [items[k] for k in todo.needed_items if k in items])
+    needed = items_needed_by(todos_needing(enterprise))
+    data = parse_post(request.POST, [items[k] for k in needed if k in items])
     try:
-        todo_supply(todo=todo, user=request.user, data=data)
+        todos = todos_supply(enterprise=enterprise, user=request.user, data=data)
     except (PortalError, StateConflict) as exc:
         messages.error(request, str(exc.detail))
-        return _page(request, enterprise, status=400, todo_errors={todo.pk: getattr(exc, "errors", {}) or {}})
-    messages.success(request, _("Thank you. %(department)s has received your filing.") % {
-        "department": todo.department.display_name})  # fmt: skip
+        errors = getattr(exc, "errors", {}) or {}
+        return _page(request, enterprise, status=400, details_errors=errors, details_values=data)
+    sent = [t.department.display_name for t in todos if not t.needed_items]
+    messages.success(request, _("Thank you. Sent to: %(departments)s.") % {"departments": "、".join(sent) or "—"})
     return redirect("registration:enterprise", enterprise.uscc)
 
 

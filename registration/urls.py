@@ -16,6 +16,6 @@ urlpatterns = [
     path("applications/<int:pk>/documents/<str:kind>.pdf", views.document, name="document"),
     path("enterprises/<str:uscc>/", enterprise_views.enterprise_page, name="enterprise"),
     path("enterprises/<str:uscc>/change/", enterprise_views.enterprise_change, name="enterprise-change"),
-    path("enterprises/<str:uscc>/todos/<int:todo_id>/", enterprise_views.todo_supply_view, name="todo-supply"),
+    path("enterprises/<str:uscc>/details/", enterprise_views.todo_details_view, name="todo-details"),
     path("enterprises/<str:uscc>/archive-copies/", enterprise_views.archive_copy_view, name="archive-copy"),
 ]

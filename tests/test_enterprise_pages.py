@@ -90,23 +90,31 @@ def test_nothing_changed_is_said_plainly(setup):
     assert not Application.objects.filter(kind="change").exists()
 
 
-def test_todo_items_given_on_the_enterprise_page_send_the_filing(setup):
+def test_details_given_once_on_the_enterprise_page_send_every_filing_that_needed_them(setup):
     client, clerks, enterprise = setup
     change_form(client, enterprise, business_scope=RESTAURANT_SCOPE)
     review = Filing.objects.get(application__kind="change")
     Api(clerks["AIC"]).post(f"/filings/{review.pk}/approve")
-    todo = Todo.objects.get(department__code="FIRE")
     page = client.get(f"/enterprises/{enterprise.uscc}/").content.decode()
-    assert todo.title in page and 'name="venue_kind"' in page
+    assert Todo.objects.get(department__code="FIRE").title in page
+    assert page.count('name="venue_kind"') == 1  # FIRE and HEALTH both need it: asked once
 
-    bad = client.post(f"/enterprises/{enterprise.uscc}/todos/{todo.pk}/", {"venue_kind": "moon"})
+    bad = client.post(f"/enterprises/{enterprise.uscc}/details/", {"venue_kind": "moon"})
     assert bad.status_code == 400
+    assert not Filing.objects.filter(kind="new_obligation").exclude(state="waiting").exists()
     good = client.post(
-        f"/enterprises/{enterprise.uscc}/todos/{todo.pk}/", {"venue_kind": "hotel", "premises_nature": "leased"}
+        f"/enterprises/{enterprise.uscc}/details/",
+        {
+            "venue_kind": "hotel",
+            "premises_nature": "leased",
+            "pollution_processes": ["injection_molding"],
+            "pollution_processes-present": "1",
+        },
     )
     assert good.status_code == 302
-    todo.filing.refresh_from_db()
-    assert todo.filing.state == "dispatched"
+    states = dict(Filing.objects.filter(kind="new_obligation").values_list("department__code", "state"))
+    assert states == {"HEALTH": "dispatched", "FIRE": "dispatched", "EPB": "dispatched"}
+    assert not any(Todo.objects.values_list("needed_items", flat=True))
 
 
 def test_copy_request_from_the_enterprise_page(setup):
