@@ -73,30 +73,61 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def payload_rows(payload: dict | None, spec: FormSpec | None) -> list[dict]:
+def payload_rows(payload: dict | None, spec: FormSpec | None, previous: dict | None = None) -> list[dict]:
     """The department's form as rows to show, in the form's own field order (PostgreSQL's jsonb does not keep
-    key order): blocks as headings, lists as small tables."""
+    key order): blocks as headings, lists as small tables. With `previous` (an update), each value that differs
+    from what the department held before is marked with its old value."""
     payload = payload or {}
     if spec is None:
         return [{"name": name, "value": value} for name, value in payload.items()]
+
+    def changed(new, old_container, key) -> dict:
+        if previous is None:
+            return {}
+        old = (old_container or {}).get(key)
+        return {"changed": True, "before": old} if old != new else {}
+
     rows: list[dict] = []
     shown_blocks: set[str] = set()
     for field in spec.fields:
         if field.group:
             if field.group not in shown_blocks:
                 shown_blocks.add(field.group)
-                block = payload.get(field.group) or {}
+                block, old_block = payload.get(field.group) or {}, (previous or {}).get(field.group) or {}
                 names = [f.name for f in spec.fields if f.group == field.group]
-                rows.append({"heading": field.group, "fields": [(name, block.get(name)) for name in names]})
+                rows.append(
+                    {
+                        "heading": field.group,
+                        "fields": [
+                            {"name": n, "value": block.get(n), **changed(block.get(n), old_block, n)} for n in names
+                        ],
+                    }
+                )
             continue
         value = payload.get(field.name)
         if field.transform == "each":
             columns = [sub["name"] for sub in field.args.get("fields", [])]
             entries = [[(entry or {}).get(c) for c in columns] for entry in (value or [])]
-            rows.append({"table": field.name, "columns": columns, "entries": entries})
+            rows.append(
+                {"table": field.name, "columns": columns, "entries": entries, **changed(value, previous, field.name)}
+            )
         else:
-            rows.append({"name": field.name, "value": value})
+            rows.append({"name": field.name, "value": value, **changed(value, previous, field.name)})
     return rows
+
+
+def previous_payload(filing: Filing) -> dict | None:
+    """For an update: the payload the department held before (the enterprise's earlier filing with it)."""
+    if filing.kind != FilingKind.UPDATE:
+        return None
+    earlier = (
+        Filing.objects.filter(application__enterprise_id=filing.application.enterprise_id, department=filing.department)
+        .exclude(kind__in=(FilingKind.CHANGE_REVIEW, FilingKind.ARCHIVE_COPY))
+        .filter(created_at__lt=filing.created_at, payload__isnull=False)
+        .order_by("-created_at")
+        .first()
+    )
+    return earlier.payload if earlier else None
 
 
 def review_rows(payload: dict | None) -> list[dict]:
@@ -161,7 +192,9 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "filing": filing,
             "rows": payload_rows(
-                filing.payload, form_version_spec(filing.form_version) if filing.form_version else None
+                filing.payload,
+                form_version_spec(filing.form_version) if filing.form_version else None,
+                previous_payload(filing),
             )
             if filing.uses_department_form
             else [],

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument
+from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, Todo
 from .verification import institution_revoke, new_key
 
 
@@ -70,6 +70,21 @@ class ApplicationAdmin(admin.ModelAdmin):
 class IssuedDocumentAdmin(admin.ModelAdmin):
     list_display = ("number", "kind", "enterprise", "issued_at", "superseded_at")
     search_fields = ("number",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Todo)
+class TodoAdmin(admin.ModelAdmin):
+    """Read-only: todos come from routing rules on a change and close when the department approves."""
+
+    list_display = ("enterprise", "department", "title", "rule_version", "due_date", "status")
+    list_filter = ("status", "department")
+    search_fields = ("enterprise__uscc", "enterprise__name_zh", "title")
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

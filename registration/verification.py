@@ -124,7 +124,10 @@ def verification_facts(enterprise: Enterprise) -> dict[str, Any]:
     data = enterprise.data
     latest: dict[str, Filing] = {}
     filings = (
-        Filing.objects.filter(application__enterprise=enterprise)
+        # What registered the enterprise with each department: not change reviews, updates or copy requests.
+        Filing.objects.filter(
+            application__enterprise=enterprise, kind__in=(Filing.Kind.REGISTRATION, Filing.Kind.NEW_OBLIGATION)
+        )
         .select_related("department")
         .order_by("department__sort_order", "updated_at")
     )

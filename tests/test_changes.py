@@ -256,3 +256,53 @@ def test_enterprise_record_keeps_department_items_from_its_registration(trader):
     data = enterprise_current_data(Enterprise.objects.get(pk=trader.pk))
     assert data["bank_account"] == sample("electronics_trader")["bank_account"]
     assert data["name_zh"] == trader.name_zh
+
+
+def test_verification_reports_the_registrations_not_the_updates_or_copy_requests(setup, trader):
+    from registration.verification import verification_facts
+
+    api, clerks = setup
+    before = {r["department"]: r["reference_no"] for r in verification_facts(trader)["registrations"]}
+    application_id = change(api, trader, {"business_scope": RESTAURANT_SCOPE}).json()["id"]
+    Api(clerks["AIC"]).post(f"/filings/{Filing.objects.get(application_id=application_id).pk}/approve")
+    for f in Filing.objects.filter(application_id=application_id, kind="update", state="dispatched"):
+        Api(clerks[f.department.code]).post(f"/filings/{f.pk}/approve", {"reference_no": "UPDATE-1"})
+    api.post(f"/enterprises/{trader.uscc}/archive-copies", {"document": "licence", "department": "STATS"})
+    after = verification_facts(Enterprise.objects.get(pk=trader.pk))["registrations"]
+    assert {r["department"]: r["reference_no"] for r in after if r["department"] in before} == before
+    assert len(after) == len({r["department"] for r in after})  # one entry per department
+    assert {r["department"]: r["state"] for r in after if r["department"] not in before} == {
+        "HEALTH": "waiting",
+        "FIRE": "waiting",
+        "EPB": "waiting",
+    }
+
+
+def test_a_rule_added_in_the_admin_applies_to_the_next_change(setup, trader, admin_user, client):
+    api, clerks = setup
+    client.force_login(admin_user)
+    department = RoutingRule.objects.filter(department__code="HEALTH").first().department
+    response = client.post(
+        "/admin/departments/routingrule/add/",
+        {
+            "department": department.pk,
+            "trigger": "scope",
+            "industry_codes": "",
+            "scope_pattern": "养老服务",
+            "todo_text": "办理养老机构卫生备案。",
+            "todo_text_en": "File the care home's hygiene record.",
+            "due_days": "7",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    scope = sample("electronics_trader")["business_scope"] + "；养老服务"
+    application_id = change(api, trader, {"business_scope": scope}).json()["id"]
+    Api(clerks["AIC"]).post(f"/filings/{Filing.objects.get(application_id=application_id).pk}/approve")
+    todo = Todo.objects.get(enterprise=trader)
+    assert (todo.department.code, todo.title, todo.rule_version, todo.reason) == (
+        "HEALTH",
+        "办理养老机构卫生备案。",
+        1,
+        "养老服务",
+    )

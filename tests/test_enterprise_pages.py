@@ -141,3 +141,14 @@ def test_enterprise_pages_are_the_owners_only(setup, outsider, auditor):
         response = other.post(f"/enterprises/{enterprise.uscc}/archive-copies/", {"document": "licence"})
         assert response.status_code == status
     assert Client().get(f"/enterprises/{enterprise.uscc}/").status_code == 302  # to the login page
+
+
+def test_an_update_filing_shows_the_clerk_what_changed(setup):
+    client, clerks, enterprise = setup
+    change_form(client, enterprise, phone="0769-22998877")
+    update = Filing.objects.get(application__kind="change", department__code="NTAX")
+    ntax = Client()
+    ntax.force_login(clerks["NTAX"])
+    page = ntax.get(f"/workbench/filings/{update.pk}/").content.decode()
+    assert 'class="changed"' in page and "22998877" in page and "22112345" in page  # new and old number
+    assert page.count('class="changed"') <= 3

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from departments.models import Department
+from departments.models import Department, Filing
+from registration.models import Application
 from registration.services import application_create
 from tests.browser.conftest import log_in, shot
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
+from tests.test_changes import RESTAURANT_SCOPE
 from tests.workflow import Api, deliver_all, filing, make_clerks, submitted_trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,12 +67,22 @@ def test_pages_are_accessible_and_fit_a_phone(page, seeded, applicant, admin_use
     check(page, f"/applications/{application_id}/", f"detail-{language}")
     check(page, "/applications/", f"list-{language}")
     check(page, "/inbox/", f"inbox-{language}")
+    uscc = Application.objects.get(pk=application_id).enterprise.uscc
+    check(page, f"/enterprises/{uscc}/change/", f"enterprise-change-{language}")
+    change_id = Api(applicant).post(f"/enterprises/{uscc}/changes", {"data": {"business_scope": RESTAURANT_SCOPE}})
+    review = Filing.objects.get(application_id=change_id.json()["id"])
+    Api(clerks["AIC"]).post(f"/filings/{review.pk}/approve")
+    check(page, "/", f"home-todos-{language}")
+    check(page, f"/enterprises/{uscc}/", f"enterprise-{language}")
+    check(page, f"/applications/{review.application_id}/", f"change-detail-{language}")
 
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
     log_in(page, clerks["NTAX"].username, PASSWORD)
     check(page, "/workbench/", f"workbench-{language}")
     check(page, f"/workbench/filings/{filing(application_id, 'NTAX').pk}/", f"filing-{language}")
+    update = Filing.objects.get(application_id=review.application_id, department__code="NTAX")
+    check(page, f"/workbench/filings/{update.pk}/", f"filing-update-{language}")
 
     page.context.clear_cookies()
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
