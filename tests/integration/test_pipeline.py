@@ -77,6 +77,24 @@ def test_foreign_trade_company_from_draft_to_completed_over_http(stack, world, a
         assert filings[code].decided_by is None and filings[code].reference_no.startswith(code)
         assert SandboxReceipt.objects.filter(department_code=code, filing_id=filings[code].pk).count() == 1
 
+    # Proactive service over HTTP: a phone change reaches the department systems holding the phone as update
+    # filings, decided by their callbacks; a printed-copy request to NTAX goes the same way.
+    uscc = body["enterprise"]["uscc"]
+    changed = api.post(f"/enterprises/{uscc}/changes", {"data": {"phone": "0769-22998877"}})
+    assert changed.status_code == 201 and changed.json()["state"] == "in_progress", changed.text
+    change_id = changed.json()["id"]
+    updates = {f.department.code: f for f in Filing.objects.filter(application_id=change_id)}
+    assert {f.kind for f in updates.values()} == {"update"} and set(updates) & HTTP_DEPARTMENTS
+    for code in set(updates) - HTTP_DEPARTMENTS:
+        clerk_approves_when_dispatched(stack, clerks, change_id, code)
+    wait_for(lambda: Application.objects.get(pk=change_id).state == "completed", 90, "the change to complete")
+    for code in set(updates) & HTTP_DEPARTMENTS:
+        receipt = SandboxReceipt.objects.get(department_code=code, filing_id=updates[code].pk)
+        assert "22998877" in str(receipt.payload)
+    copy = api.post(f"/enterprises/{uscc}/archive-copies", {"document": "licence", "department": "NTAX"})
+    assert copy.status_code == 201, copy.text
+    wait_for(lambda: Application.objects.get(pk=copy.json()["id"]).state == "completed", 90, "the copy request")
+
 
 def _existing_company(owner) -> str:
     data = register_data(sample("electronics_trader"))
