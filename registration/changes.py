@@ -291,7 +291,8 @@ def _change_notify(application: Application, enterprise: Enterprise, concerned: 
             if todos
             else _("Change registered"),
             body=body,
-            url=f"/applications/{application.pk}/",
+            # With things to do, the enterprise page is where they are done; otherwise the change's progress.
+            url=f"/enterprises/{enterprise.uscc}/" if todos else f"/applications/{application.pk}/",
         )
 
 

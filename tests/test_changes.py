@@ -306,3 +306,15 @@ def test_a_rule_added_in_the_admin_applies_to_the_next_change(setup, trader, adm
         1,
         "养老服务",
     )
+
+
+def test_the_owner_is_told_in_the_inbox_and_by_email(setup, trader, django_capture_on_commit_callbacks, mailoutbox):
+    api, clerks = setup
+    User.objects.filter(pk=trader.owner_id).update(email="chen@example.cn")
+    application_id = change(api, trader, {"business_scope": RESTAURANT_SCOPE}).json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        Api(clerks["AIC"]).post(f"/filings/{Filing.objects.get(application_id=application_id).pk}/approve")
+    note = Notification.objects.filter(user=trader.owner, url=f"/enterprises/{trader.uscc}/").get()
+    fire = Todo.objects.get(department__code="FIRE")
+    assert fire.title in note.body and fire.due_date.isoformat() in note.body
+    assert [m.to for m in mailoutbox] == [["chen@example.cn"]] and fire.title in mailoutbox[0].body
