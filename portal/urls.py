@@ -10,8 +10,9 @@ from registration import apis as registration_apis
 from registration import verify_apis
 from registration import views as registration_views
 
-from . import views
+from . import dashboard, views
 from .api import PingApi, TokenApi
+from .stats_apis import StatsApi
 
 api_v1 = [
     path("auth/token", TokenApi.as_view(), name="api-token"),
@@ -73,12 +74,16 @@ api_v1 = [
         registration_apis.EnterpriseArchiveCopiesApi.as_view(),
         name="api-enterprise-archive-copies",
     ),
+    path("stats", StatsApi.as_view(), name="api-stats"),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/filings.csv", dashboard.filings_csv, name="dashboard-filings-csv"),
+    path("dashboard/departments.csv", dashboard.departments_csv, name="dashboard-departments-csv"),
     path("verify/<str:number>/", registration_views.verify_document, name="verify-document"),
     path("accounts/signup/", views.signup, name="signup"),
     path(

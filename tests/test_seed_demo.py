@@ -1,5 +1,7 @@
 """`seed_demo --password P` loads the reference data and the users of CONTRACT.md, and can run again."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
@@ -104,3 +106,98 @@ def test_refuses_a_too_short_password():
     with pytest.raises(CommandError, match="at least 4"):
         seed("abc")
     assert not User.objects.exists()
+
+
+# --- seed_demo --history N: past registrations for the operations dashboard ----------------------------------
+
+
+def history(n, password="demo-pass", seed=7):
+    call_command(
+        "seed_demo",
+        password=password,
+        history=n,
+        history_seed=seed,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
+
+
+def test_history_makes_registered_enterprises_with_valid_unique_codes():
+    from forms_engine.validators import resident_id_problem, uscc_problem
+    from registration.models import Application, Enterprise
+
+    history(120)
+
+    applications = Application.objects.filter(applicant__username__startswith="history_")
+    assert applications.count() == 120
+    enterprises = list(Enterprise.objects.all())
+    assert len(enterprises) == applications.filter(licensed_at__isnull=False).count() >= 110
+    assert len({e.uscc for e in enterprises}) == len(enterprises)
+    assert all(uscc_problem(e.uscc) is None for e in enterprises)
+    assert len({e.name_key for e in enterprises}) == len(enterprises)
+    assert all(resident_id_problem(e.data["legal_rep"]["id_number"]) is None for e in enterprises)
+    assert all(not User.objects.get(username=u).has_usable_password() for u in ["history_001", "history_002"])
+
+
+def test_history_timestamps_follow_the_workflow():
+    from django.utils import timezone
+
+    from departments.models import Filing
+    from registration.models import Application
+
+    history(150)
+
+    now = timezone.now()
+    completed = Application.objects.filter(state="completed").prefetch_related("filings__department")
+    assert completed.count() >= 130
+    for application in completed:
+        filings = list(application.filings.all())
+        assert {f.department.code for f in filings} == set(application.routed)
+        assert all(f.state == "approved" for f in filings)
+        assert all(application.submitted_at <= f.dispatched_at <= f.decided_at <= now for f in filings)
+        assert all(f.opened_at is None or f.dispatched_at <= f.opened_at <= f.decided_at for f in filings)
+        assert application.completed_at == max(f.decided_at for f in filings)
+        aic = next(f for f in filings if f.department.code == "AIC")
+        assert application.licensed_at == aic.decided_at
+        assert all(f.dispatched_at >= aic.decided_at for f in filings if f is not aic)
+        assert now - application.submitted_at < dt.timedelta(days=183)
+        assert application.enterprise.established_on == timezone.localdate(application.licensed_at)
+    pboc = Filing.objects.filter(department__code="PBOC", state="approved").select_related("application")
+    for f in pboc:  # PBOC waits for PSB's approval
+        psb = Filing.objects.get(application=f.application, department__code="PSB")
+        assert f.dispatched_at > psb.decided_at
+    # Recent registrations are still under way, as they would be today.
+    assert not Filing.objects.filter(state="approved", decided_at__gt=now).exists()
+
+
+def test_history_mix_of_industries_and_capital():
+    from portal.stats import stats_compute
+
+    history(600)
+
+    stats = stats_compute()
+    categories = stats["by_category"]
+    total = sum(categories.values())
+    assert total == stats["enterprises"]
+    assert abs(categories["services"] / total - 0.48) < 0.07
+    assert abs(categories["high_tech_manufacturing"] / total - 0.22) < 0.06
+    assert abs(categories["traditional_manufacturing"] / total - 0.30) < 0.06
+    assert 1_600_000 < stats["avg_reg_capital"] < 2_700_000
+    assert stats["median_hours_to_complete"] is not None and stats["fields_delivered"] > stats["fields_typed"] > 0
+    assert stats["registrations"] == 600
+
+
+def test_history_tops_up_to_n_and_running_again_adds_nothing():
+    from registration.models import Application
+
+    history(40, seed=1)
+    history(40, seed=2)
+    assert Application.objects.count() == 40
+
+    history(55, seed=3)
+    assert Application.objects.count() == 55
+    assert Application.objects.values("enterprise").count() == 55
+
+
+def test_history_must_not_be_negative():
+    with pytest.raises(CommandError, match="0 or more"):
+        history(-1)

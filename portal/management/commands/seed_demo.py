@@ -1,8 +1,11 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from departments.services import departments_load
 from forms_engine.services import codetables_load, data_items_load, department_forms_load
+from portal.demo_history import history_count, history_ensure
 from portal.services import demo_users_ensure
 
 
@@ -10,15 +13,28 @@ class Command(BaseCommand):
     help = (
         "Load the 16 departments, routing rules, data dictionary, department forms and code tables, and create the "
         "demo users "
-        "(admin, applicant, applicant2, auditor, clerk_<code>) with the given password. Safe to run again."
+        "(admin, applicant, applicant2, auditor, clerk_<code>) with the given password. Safe to run again. "
+        "With --history N, also make sure there are N past registrations for the operations dashboard (topped up "
+        "to N: running again with the same N adds none)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--password", required=True, help="password for every demo user")
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="N",
+            help="top the demo history up to N past registrations (enterprises, completed applications and their "
+            "approved filings over the last six months); 0 adds none",
+        )
+        parser.add_argument("--history-seed", type=int, default=None, help="random seed, for repeatable history")
 
-    def handle(self, *args, password: str, **options):
+    def handle(self, *args, password: str, history: int = 0, history_seed: int | None = None, **options):
         if len(password) < 4:
             raise CommandError("--password must have at least 4 characters")
+        if history < 0:
+            raise CommandError("--history must be 0 or more")
         with transaction.atomic():
             towns, industries = codetables_load()
             items = data_items_load()
@@ -32,3 +48,12 @@ class Command(BaseCommand):
                 f"{len(users)} users: {', '.join(users)}"
             )
         )
+        if history:
+            started = time.monotonic()
+            added = history_ensure(registrations=history, seed=history_seed)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"History: added {added} past registrations in {time.monotonic() - started:.1f} s "
+                    f"({history_count()} in all)."
+                )
+            )
