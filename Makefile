@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PASSWORD ?= demo1234
+# Past registrations for the operations dashboard (topped up to this number; 0 for none).
+DEMO_HISTORY ?= 600
 # Run time needs Pango and a CJK font for PDFs, gettext for messages; tests also drive Chromium and read PDFs.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
@@ -17,7 +19,7 @@ TEST_VAR := $(CURDIR)/var/test
 
 run: sysdeps-run venv messages
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)" --demo-enterprise --history $(DEMO_HISTORY)
 	$(PY) manage.py runportal --port $(PORT) --demo-password "$(DEMO_PASSWORD)"
 
 test: sysdeps-test venv messages

@@ -201,3 +201,17 @@ def test_history_tops_up_to_n_and_running_again_adds_nothing():
 def test_history_must_not_be_negative():
     with pytest.raises(CommandError, match="0 or more"):
         history(-1)
+
+
+def test_demo_enterprise_is_registered_through_the_workflow_once(django_capture_on_commit_callbacks):
+    from departments.models import Filing
+    from registration.models import Enterprise
+
+    for _run in range(2):
+        call_command("seed_demo", password="demo-pass", demo_enterprise=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    enterprise = Enterprise.objects.get(owner__username="applicant")
+    states = dict(Filing.objects.filter(application__enterprise=enterprise).values_list("department__code", "state"))
+    assert states["AIC"] == states["COMMERCE"] == states["PBOC"] == "approved"
+    assert states["SAFE"] == "waiting"  # for CUSTOMS, decided by its own system
+    assert {states[c] for c in HTTP_DEPARTMENTS} == {"queued"}  # the worker and the sandbox take it from here
+    assert Enterprise.objects.count() == 1

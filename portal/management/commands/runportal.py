@@ -86,8 +86,9 @@ class Command(BaseCommand):
         self.stdout.write(f" Admin and API schema:  {url}admin/   {url}api/schema/")
         if demo_password:
             self.stdout.write(f" Demo logins (password “{demo_password}”):")
-            self.stdout.write("   admin        — administrator (Django admin, form mappings)")
-            self.stdout.write("   applicant    — entrepreneur;  applicant2 — a second entrepreneur")
-            self.stdout.write("   auditor      — reads everything, changes nothing")
+            self.stdout.write("   admin        — administrator (Django admin, form mappings, dashboard at /dashboard/)")
+            self.stdout.write("   applicant    — entrepreneur who owns a licensed demo company (try a change registration)")
+            self.stdout.write("   applicant2   — a second entrepreneur, with nothing registered yet")
+            self.stdout.write("   auditor      — reads everything, changes nothing (dashboard at /dashboard/)")
             self.stdout.write("   clerk_aic, clerk_ntax, … clerk_fire — one clerk per department")
         self.stdout.write(f" Press Ctrl-C to stop.\n{line}\n")

@@ -29,8 +29,22 @@ class Command(BaseCommand):
             "approved filings over the last six months); 0 adds none",
         )
         parser.add_argument("--history-seed", type=int, default=None, help="random seed, for repeatable history")
+        parser.add_argument(
+            "--demo-enterprise",
+            action="store_true",
+            help="give the demo applicant a licensed enterprise (the sample electronics trader, registered through "
+            "the workflow) to try change registration and printed copies with",
+        )
 
-    def handle(self, *args, password: str, history: int = 0, history_seed: int | None = None, **options):
+    def handle(
+        self,
+        *args,
+        password: str,
+        history: int = 0,
+        history_seed: int | None = None,
+        demo_enterprise: bool = False,
+        **options,
+    ):
         if len(password) < 4:
             raise CommandError("--password must have at least 4 characters")
         if history < 0:
@@ -48,6 +62,13 @@ class Command(BaseCommand):
                 f"{len(users)} users: {', '.join(users)}"
             )
         )
+        if demo_enterprise:
+            from portal.models import User
+            from registration.demo import demo_enterprise_ensure
+
+            enterprise = demo_enterprise_ensure(owner=User.objects.get(username="applicant"))
+            if enterprise is not None:
+                self.stdout.write(self.style.SUCCESS(f"Demo enterprise for applicant: {enterprise}"))
         if history:
             started = time.monotonic()
             added = history_ensure(registrations=history, seed=history_seed)
