@@ -87,7 +87,7 @@ class Command(BaseCommand):
         if demo_password:
             self.stdout.write(f" Demo logins (password “{demo_password}”):")
             self.stdout.write("   admin        — administrator (Django admin, form mappings, dashboard at /dashboard/)")
-            self.stdout.write("   applicant    — entrepreneur who owns a licensed demo company (try a change registration)")
+            self.stdout.write("   applicant    — owns a licensed demo company (try a change registration)")
             self.stdout.write("   applicant2   — a second entrepreneur, with nothing registered yet")
             self.stdout.write("   auditor      — reads everything, changes nothing (dashboard at /dashboard/)")
             self.stdout.write("   clerk_aic, clerk_ntax, … clerk_fire — one clerk per department")
