@@ -156,12 +156,17 @@ def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | N
     for filing in filings:
         if filing.state != S.WAITING or not filing.uses_department_form:
             continue
-        # An update goes to a department that registered long ago: its prerequisites were met then.
-        ready, references = _prerequisites_met(filing, held if filing.kind == FilingKind.UPDATE else by_code)
+        code = filing.department.code
+        if filing.kind == FilingKind.UPDATE:
+            # The department registered the enterprise long ago: its prerequisites were met then, and the update
+            # carries the reference numbers its registration carried.
+            ready, references = True, dict(held[code].references) if code in held else {}
+        else:
+            ready, references = _prerequisites_met(filing, by_code)
         if not ready:
             continue
-        if filing.kind == FilingKind.NEW_OBLIGATION and items_missing(filing.department.code, data, forms, items):
-            continue
+        if filing.kind == FilingKind.NEW_OBLIGATION and (code not in forms or items_missing(code, data, forms, items)):
+            continue  # waits for a published form, or for the items its todo asks for
         version_id, payload, digest = _project(filing, data, references, forms, items)
         after = {"state": "queued", "form_version": forms[filing.department.code].number}
         _release(filing, version_id, payload, digest, references, after, events)

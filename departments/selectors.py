@@ -8,7 +8,7 @@ from django.http import Http404
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 
-from .models import Department, Filing, RoutingRule
+from .models import Department, Filing, FilingKind, RoutingRule
 from .routing import Reason, RoutingFacts, Rule, route
 
 
@@ -47,13 +47,16 @@ def unified_form_for(*, facts: RoutingFacts) -> tuple[list[tuple[Department, lis
 
 
 def filings_visible_to(user: Any) -> QuerySet[Filing]:
-    """Clerks see their department's filings and the AIC filings (the licence every department relies on);
+    """Clerks see their department's filings and the AIC registrations (the licence every department relies on);
     admins and auditors see all; applicants see theirs through their applications."""
     filings = Filing.objects.select_related("department", "application", "application__enterprise", "form_version")
     if user.reads_everything:
         return filings
     if user.is_clerk:
-        return filings.filter(Q(department_id=user.department_id) | Q(department__code="AIC"))
+        # Other departments read AIC's registration (the licence they rely on), not its change reviews or copies.
+        return filings.filter(
+            Q(department_id=user.department_id) | Q(department__code="AIC", kind=FilingKind.REGISTRATION)
+        )
     return filings.none()
 
 

@@ -279,7 +279,10 @@ def _enterprise_figures() -> dict[str, Any]:
         categories[industry_category(code)] += n
     capital = Cast(KeyTextTransform("reg_capital", "data"), FloatField())
     money = medians(
-        Enterprise.objects.filter(data__reg_capital__regex=AMOUNT_PATTERN),
+        # Amounts in yuan only: a foreign-invested company's capital keeps its own currency (DOMAIN.md).
+        Enterprise.objects.filter(data__reg_capital__regex=AMOUNT_PATTERN).filter(
+            Q(data__capital_currency="CNY") | Q(data__capital_currency__isnull=True)
+        ),
         {"median": capital},
         also={"avg": Avg(capital)},
     )[None]

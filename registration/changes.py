@@ -46,7 +46,15 @@ REVIEWED_ITEMS = ("name_zh", "business_scope", "legal_rep", "reg_capital", "reg_
 # A change of entity type is a different procedure (改制), not a change registration.
 UNCHANGEABLE_ITEMS = ("entity_type",)
 # Filings that put the enterprise's data in a department's hands.
-HOLDING_STATES = (FilingState.DISPATCHED, FilingState.APPROVED, FilingState.CORRECTION_REQUESTED)
+# A department holds the data once its filing is built (queued or failed ones will deliver the old payload, so
+# they get an update too); a waiting filing is built later, from the data current then.
+HOLDING_STATES = (
+    FilingState.QUEUED,
+    FilingState.DISPATCHED,
+    FilingState.APPROVED,
+    FilingState.CORRECTION_REQUESTED,
+    FilingState.FAILED,
+)
 APPLIED_STATES = (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
 
 
@@ -63,8 +71,25 @@ def enterprise_current_data(enterprise: Enterprise, exclude: Application | None 
     if exclude is not None:
         applications = applications.exclude(pk=exclude.pk)
     for application in applications.order_by("created_at", "id"):
-        data.update(application.data)
+        # Items reopened for a correction hold what is being typed, not what the departments have.
+        in_flux = set(application.editable_items) if application.state == S.CORRECTION_REQUESTED else set()
+        data.update({k: v for k, v in application.data.items() if k not in in_flux})
     data.update(enterprise.data)
+    return data
+
+
+def changes_applied_after(application: Application) -> dict:
+    """The items later change registrations of the application's enterprise changed (applied ones, oldest first):
+    what a registration filing released late must carry instead of the registration's own values."""
+    later = Application.objects.filter(
+        enterprise_id=application.enterprise_id,
+        kind=Application.Kind.CHANGE,
+        state__in=(S.IN_PROGRESS, S.COMPLETED),
+        created_at__gt=application.created_at,
+    )
+    data: dict = {}
+    for change in later.order_by("created_at", "id"):
+        data.update(change.data)
     return data
 
 
@@ -140,7 +165,13 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     current = enterprise_current_data(enterprise)
     changed = _check_change(enterprise, current, data)
     application = Application.objects.create(
-        kind=Application.Kind.CHANGE, applicant=user, enterprise=enterprise, data=changed, submitted_at=timezone.now()
+        kind=Application.Kind.CHANGE,
+        applicant=user,
+        enterprise=enterprise,
+        data=changed,
+        submitted_at=timezone.now(),
+        # A new name is reserved while AIC reviews it, as a new company's is.
+        name_key=name_key(changed["name_zh"]) if "name_zh" in changed else "",
     )
     before = {k: current.get(k) for k in changed}
     application_audit(
@@ -151,15 +182,15 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
         application.submit_for_licence()
         application.routed = ["AIC"]
         application.save()
-        application_audit(application, "application.submitted", actor=user, before={"state": "draft"},
-               after={"state": application.state, "reviewed": reviewed})  # fmt: skip
+        after = {"state": application.state, "reviewed": reviewed}
+        application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
         (review,) = filings_create(application=application, codes=["AIC"], kind=FilingKind.CHANGE_REVIEW)
         filing_release_document(filing=review, payload={"before": before, "after": changed})
         return application
     application.submit_to_departments()
     application.save()
-    application_audit(application, "application.submitted", actor=user, before={"state": "draft"},
-           after={"state": application.state})  # fmt: skip
+    after = {"state": application.state}
+    application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
     change_apply(application=application, actor=user)
     return application
 
@@ -206,8 +237,18 @@ def change_apply(*, application: Application, actor: Any) -> None:
         and items_needed([forms[code].spec]) & set(changed)
         and _payload_changes(filing, data, forms[code], items)
     ]
-    routed = departments_routed(facts=routing_facts(application, new_data))
-    newly_required = [(d, reasons) for d, reasons in routed if d.code not in held and d.code != "AIC"]
+    # Newly required: routed for the new data, not for the old, and not already with the enterprise (a filing, or
+    # a todo still open after a refusal). A department the old data routed but the enterprise never filed with is
+    # not this change's business.
+    routed_before = {d.code for d, _r in departments_routed(facts=routing_facts(application, current))}
+    open_todos = set(
+        Todo.objects.filter(enterprise=enterprise, status=Todo.Status.OPEN).values_list("department__code", flat=True)
+    )
+    newly_required = [
+        (d, reasons)
+        for d, reasons in departments_routed(facts=routing_facts(application, new_data))
+        if d.code not in routed_before and d.code not in held and d.code not in open_todos and d.code != "AIC"
+    ]
     filings_create(application=application, codes=concerned, kind=FilingKind.UPDATE)
     filings_create(application=application, codes=[d.code for d, _r in newly_required], kind=FilingKind.NEW_OBLIGATION)
     application.routed = sorted(set(application.routed) | set(concerned) | {d.code for d, _r in newly_required})
@@ -308,6 +349,7 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
         change_apply(application=application, actor=actor)
     elif filing.state == FilingState.REJECTED:
         application.reject()
+        application.name_key = ""  # a refused new name is free again
         application.save()
         application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
                message=filing.message)  # fmt: skip
@@ -320,9 +362,10 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
 
 
 def todos_close_for(filing: Filing) -> int:
-    """The department approved: the todo it answered is done."""
+    """The department decided: the todo it answered is done, or refused (its message says why)."""
+    status = Todo.Status.DONE if filing.state == FilingState.APPROVED else Todo.Status.REFUSED
     return Todo.objects.filter(filing=filing, status=Todo.Status.OPEN).update(
-        status=Todo.Status.DONE, done_at=timezone.now(), needed_items=[]
+        status=status, done_at=timezone.now(), needed_items=[]
     )
 
 

@@ -87,7 +87,7 @@ def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **ext
         "facts": licence_facts(enterprise),
         "open_todos": [t for t in todos if t.status == Todo.Status.OPEN],
         "details": _details_form(enterprise, extra.pop("details_errors", None), extra.pop("details_values", None)),
-        "done_todos": [t for t in todos if t.status == Todo.Status.DONE],
+        "done_todos": [t for t in todos if t.status != Todo.Status.OPEN],
         "changes": change_log(enterprise),
         "requests": requests[:50],
         "departments": department_list(),

@@ -128,6 +128,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def reject(self):
         """AIC refused the registration or the change. Terminal; a refused change leaves the record untouched."""
 
+    @transition(field=state, source=S.IN_PROGRESS, target=S.REJECTED)
+    def refuse_copy(self):
+        """The department refused to print an archive copy (its message says why). Terminal."""
+
     @transition(field=state, source=[S.SUBMITTED, S.IN_PROGRESS], target=S.CORRECTION_REQUESTED)
     def request_correction(self):
         """A department asked for corrections: the named items become editable for the applicant."""
@@ -234,6 +238,7 @@ class Todo(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("To do")
         DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused by the department")
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="todos")
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="todos")

@@ -81,6 +81,10 @@ def projection_data(application: Application) -> dict:
     data = dict(application.data)
     enterprise = application.enterprise
     if enterprise is not None:
+        from .changes import changes_applied_after
+
+        # A filing released after a change registration (it waited for a prerequisite) carries the new data.
+        data.update(changes_applied_after(application))
         data.update(
             uscc=enterprise.uscc,
             established_on=enterprise.established_on.isoformat(),
@@ -271,7 +275,7 @@ def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
     if filing.kind == FilingKind.CHANGE_REVIEW:
         change_after_review(application=application, filing=filing, actor=actor)
         return
-    if filing.state == FilingState.APPROVED:
+    if filing.state in (FilingState.APPROVED, FilingState.REJECTED):
         todos_close_for(filing)
     if code == "AIC" and filing.state == FilingState.APPROVED and application.state == S.SUBMITTED:
         _licence_issue(application, actor)
@@ -307,6 +311,13 @@ def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
             body=filing.message,
             url=f"/applications/{application.pk}/",
         )
+        if application.kind == Application.Kind.ARCHIVE_COPY and application.state == S.IN_PROGRESS:
+            application.refuse_copy()
+            application.save()
+            application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
+                              message=filing.message)  # fmt: skip
+        else:
+            application_complete_if_done(application, actor)
 
 
 def _correction_requested(application: Application, filing: Any, actor: Any) -> None:
@@ -336,8 +347,14 @@ def _correction_requested(application: Application, filing: Any, actor: Any) -> 
 
 
 def application_complete_if_done(application: Application, actor: Any) -> None:
+    """A registration is complete when every routed filing is approved. A change is complete when every department
+    concerned has decided (a refusal stays visible on its filing), or at once when it concerned none."""
     states = list(application.filings.values_list("state", flat=True))
-    if application.state != S.IN_PROGRESS or not states or any(s != FilingState.APPROVED for s in states):
+    if application.kind == Application.Kind.CHANGE:
+        done = (FilingState.APPROVED, FilingState.REJECTED)
+        if application.state != S.IN_PROGRESS or any(s not in done for s in states):
+            return
+    elif application.state != S.IN_PROGRESS or not states or any(s != FilingState.APPROVED for s in states):
         return
     if set(application.filings.values_list("department__code", flat=True)) < set(application.routed):
         return

@@ -6,8 +6,7 @@ import pytest
 from departments.models import Filing
 from portal.models import Notification
 from registration.models import Application, IssuedDocument
-from tests.test_changes import approve_everything
-from tests.workflow import Api, all_by_clerk_queue, make_clerks, submitted_trader
+from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +15,7 @@ pytestmark = pytest.mark.django_db
 def setup(seeded, applicant, django_capture_on_commit_callbacks):
     all_by_clerk_queue()
     api, clerks = Api(applicant), make_clerks()
-    application_id = submitted_trader(api)
-    approve_everything(clerks, application_id)
-    return api, clerks, Application.objects.get(pk=application_id).enterprise
+    return api, clerks, completed_trader(api, clerks)
 
 
 def ask(api, enterprise, **body):
@@ -68,6 +65,7 @@ def test_a_copy_request_can_be_refused_with_a_reason(setup):
     assert response.status_code == 200
     detail = api.get(f"/applications/{application_id}").json()
     assert detail["filings"][0]["state"] == "rejected" and detail["filings"][0]["message"] == "请到AIC窗口领取"
+    assert detail["state"] == "rejected"  # the request is over, not left in progress
 
 
 def test_a_copy_request_is_not_sent_back_for_correction(setup):

@@ -11,7 +11,7 @@ from portal.models import Notification, Role, User
 from registration.models import Application, Enterprise, EnterpriseChange, Todo
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
-from tests.workflow import Api, all_by_clerk_queue, make_clerks, submitted_trader
+from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
 
 pytestmark = pytest.mark.django_db
 
@@ -26,23 +26,11 @@ def setup(seeded, applicant, django_capture_on_commit_callbacks):
     return Api(applicant), make_clerks()
 
 
-def approve_everything(clerks, application_id) -> None:
-    """Clerks approve what reaches them until nothing is left with a department."""
-    while pending := list(Filing.objects.filter(application_id=application_id, state="dispatched")):
-        for f in pending:
-            response = Api(clerks[f.department.code]).post(f"/filings/{f.pk}/approve")
-            assert response.status_code == 200, response.json()
-
-
 @pytest.fixture
 def trader(setup):
     """A licensed foreign-trade electronics trader whose registration every department approved."""
     api, clerks = setup
-    application_id = submitted_trader(api)
-    approve_everything(clerks, application_id)
-    application = Application.objects.get(pk=application_id)
-    assert application.state == "completed"
-    return application.enterprise
+    return completed_trader(api, clerks)
 
 
 def change(api, enterprise, data, **extra):

@@ -6,8 +6,8 @@ from django.test import Client
 
 from departments.models import Filing
 from registration.models import Application, Todo
-from tests.test_changes import RESTAURANT_SCOPE, approve_everything
-from tests.workflow import Api, all_by_clerk_queue, make_clerks, submitted_trader
+from tests.test_changes import RESTAURANT_SCOPE
+from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +16,7 @@ pytestmark = pytest.mark.django_db
 def setup(seeded, applicant, django_capture_on_commit_callbacks):
     all_by_clerk_queue()
     api, clerks = Api(applicant), make_clerks()
-    application_id = submitted_trader(api)
-    approve_everything(clerks, application_id)
-    return api.client, clerks, Application.objects.get(pk=application_id).enterprise
+    return api.client, clerks, completed_trader(api, clerks)
 
 
 def change_form(client, enterprise, **changes):

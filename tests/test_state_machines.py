@@ -15,6 +15,7 @@ APPLICATION_TRANSITIONS = {
     "submit_to_departments": ({A.DRAFT, A.CORRECTION_REQUESTED}, A.IN_PROGRESS),
     "issue_licence": ({A.SUBMITTED}, A.IN_PROGRESS),
     "approve_change": ({A.SUBMITTED}, A.IN_PROGRESS),
+    "refuse_copy": ({A.IN_PROGRESS}, A.REJECTED),
     "reject": ({A.SUBMITTED}, A.REJECTED),
     "request_correction": ({A.SUBMITTED, A.IN_PROGRESS}, A.CORRECTION_REQUESTED),
     "complete": ({A.IN_PROGRESS}, A.COMPLETED),

@@ -570,3 +570,15 @@ def test_donut_slices_go_round_once():
     assert [s.dasharray for s in slices] == ["25.000 75.000", "75.000 25.000", "0.000 100.000"]
     assert [s.dashoffset for s in slices] == ["25.000", "0.000", "-75.000"]
     assert charts.donut([("x", "X", 0)])[0].dasharray == "0.000 100.000"
+
+
+def test_capital_in_another_currency_is_not_counted_as_yuan(register):
+    usd = _enterprise(9, "5179", "1000000.00")
+    usd.data["capital_currency"] = "USD"
+    usd.save()
+    cny = _enterprise(10, "5179", "3000000.00")
+    cny.data["capital_currency"] = "CNY"
+    cny.save()
+    stats = stats_compute(now=NOW)
+    assert stats["avg_reg_capital"] == 3_000_000.0  # (1 + 2 + 3 + 6 + 3) M / 5; the dollars left out
+    assert stats["median_reg_capital"] == 3_000_000.0

@@ -70,3 +70,22 @@ def submitted_trader(api: Api) -> int:
     response = api.post(f"/applications/{application_id}/submit")
     assert response.status_code == 200, response.json()
     return application_id
+
+
+def approve_everything(clerks: dict[str, User], application_id: int) -> None:
+    """Clerks approve what reaches them until nothing is left with a department."""
+    while pending := list(Filing.objects.filter(application_id=application_id, state="dispatched")):
+        for f in pending:
+            response = Api(clerks[f.department.code]).post(f"/filings/{f.pk}/approve")
+            assert response.status_code == 200, response.json()
+
+
+def completed_trader(api: Api, clerks: dict[str, User]):
+    """A licensed foreign-trade trader whose registration every department approved; returns the enterprise."""
+    from registration.models import Application
+
+    application_id = submitted_trader(api)
+    approve_everything(clerks, application_id)
+    application = Application.objects.get(pk=application_id)
+    assert application.state == "completed"
+    return application.enterprise

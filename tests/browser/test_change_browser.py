@@ -10,8 +10,8 @@ from registration.models import Application, Todo
 from tests.browser.conftest import log_in, shot
 from tests.browser.test_service_hall_browser import clerk_decides
 from tests.conftest import PASSWORD
-from tests.test_changes import RESTAURANT_SCOPE, approve_everything
-from tests.workflow import Api, all_by_clerk_queue, make_clerks, submitted_trader
+from tests.test_changes import RESTAURANT_SCOPE
+from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def licensed(seeded, applicant):
     all_by_clerk_queue()
     clerks = make_clerks()
-    application_id = submitted_trader(Api(applicant))
-    approve_everything(clerks, application_id)
-    return applicant, clerks, Application.objects.get(pk=application_id).enterprise
+    return applicant, clerks, completed_trader(Api(applicant), clerks)
 
 
 def choose(page, name: str, value: str) -> None:
