@@ -150,3 +150,10 @@ def test_an_update_filing_shows_the_clerk_what_changed(setup):
     page = ntax.get(f"/workbench/filings/{update.pk}/").content.decode()
     assert 'class="changed"' in page and "22998877" in page and "22112345" in page  # new and old number
     assert page.count('class="changed"') <= 3
+
+
+def test_a_registrations_page_leads_the_owner_to_the_company_page(setup):
+    client, _clerks, enterprise = setup
+    registration = Application.objects.get(enterprise=enterprise, kind="new_company")
+    page = client.get(f"/applications/{registration.pk}/").content.decode()
+    assert f"/enterprises/{enterprise.uscc}/" in page
