@@ -43,6 +43,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         filings = filings.filter(department=department)
     now = timezone.now()
     counts = dict(filings.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    # Notices awaiting a decision that are not ordinary registrations: changes, new obligations, copy requests.
+    notices = dict(
+        filings.filter(state=S.DISPATCHED)
+        .exclude(kind=FilingKind.REGISTRATION)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
     overdue = filings.filter(state=S.DISPATCHED, due_at__lt=now)
     state = request.GET.get("state", S.DISPATCHED)
     shown = overdue if state == "overdue" else filings.filter(state=state) if state != "all" else filings
@@ -69,6 +77,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "older_than_days": int(days) if days.isdigit() else None,
             "kind": kind,
             "kinds": FilingKind.choices,
+            "notices": [(value, label, notices[value]) for value, label in FilingKind.choices if notices.get(value)],
         },
     )
 

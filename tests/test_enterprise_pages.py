@@ -63,6 +63,8 @@ def test_the_change_page_files_only_what_differs_and_aic_reviews_it(setup):
     workbench = aic.get(f"/workbench/filings/{review.pk}/").content.decode()
     assert "review-table" in workbench and "酒店住宿" in workbench and "request-correction" not in workbench
     assert "change_review" in aic.get("/workbench/?state=dispatched&kind=change_review").content.decode()
+    notices = aic.get("/workbench/").content.decode()
+    assert 'id="notices"' in notices and "kind=change_review" in notices
     aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve"})
 
     home = client.get("/").content.decode()
