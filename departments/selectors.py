@@ -33,9 +33,11 @@ def routing_rules_active() -> list[Rule]:
     ]
 
 
-def departments_routed(*, facts: RoutingFacts) -> list[tuple[Department, list[Reason]]]:
+def departments_routed(
+    *, facts: RoutingFacts, rules: list[Rule] | None = None
+) -> list[tuple[Department, list[Reason]]]:
     """The departments that receive a filing for these facts, in display order, each with its reasons."""
-    routed = route(facts, routing_rules_active())
+    routed = route(facts, routing_rules_active() if rules is None else rules)
     return [(d, routed[d.code]) for d in department_list() if d.code in routed]
 
 

@@ -11,9 +11,9 @@ from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from forms_engine.display import change_rows, item_label
 from forms_engine.selectors import data_item_specs, form_version_spec
 from forms_engine.spec import FormSpec
 from portal.errors import PortalError
@@ -141,19 +141,7 @@ def previous_payload(filing: Filing) -> dict | None:
 
 def review_rows(payload: dict | None) -> list[dict]:
     """A change to review: each item with its label, value before and after."""
-    from registration.views import display_value
-
-    items, english = data_item_specs(), (get_language() or "").startswith("en")
-    before, after = (payload or {}).get("before", {}), (payload or {}).get("after", {})
-    return [
-        {
-            "key": key,
-            "label": (items[key].label_en if english else items[key].label) if key in items else key,
-            "before": display_value(before.get(key)),
-            "after": display_value(value),
-        }
-        for key, value in after.items()
-    ]
+    return change_rows((payload or {}).get("before", {}), (payload or {}).get("after", {}))
 
 
 @workbench_user
@@ -191,10 +179,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if can_decide:
         filing_open(filing=filing, clerk=request.user)
     items = data_item_specs()
-    english = request.LANGUAGE_CODE.startswith("en")
-    item_choices = [
-        (key, items[key].label_en if english else items[key].label) for key in filing.application.data if key in items
-    ]
+    item_choices = [(key, item_label(key)) for key in filing.application.data if key in items]
     return render(
         request,
         "departments/filing.html",

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from departments.filings import filing_release_document, filings_create
 from departments.models import Department, FilingKind
-from portal.audit import audit_record
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 
 from .models import Application, Enterprise, IssuedDocument
+from .services import application_audit
 
 DOCUMENTS = {
     IssuedDocument.Kind.LICENCE: ("营业执照(电子副本)", "Business licence (electronic copy)"),
@@ -71,10 +71,13 @@ def archive_copy_request(
     errors, copies = _problems(enterprise, document, department, copies, delivery, postal_address)
     if errors:
         raise PortalError(_("The request has errors; nothing was sent."), errors)
-    from .documents import licence_facts, licence_pdf, receipt_pdf
+    from .documents import licence_facts, licence_issue, receipt_issue
 
-    issued, _pdf = (
-        licence_pdf(enterprise) if document == IssuedDocument.Kind.LICENCE else receipt_pdf(registration_of(enterprise))
+    # The copy's number is fixed now; the department prints the document when it handles the request.
+    issued = (
+        licence_issue(enterprise)
+        if document == IssuedDocument.Kind.LICENCE
+        else receipt_issue(registration_of(enterprise))
     )
     code = department.upper()
     title_zh, title_en = DOCUMENTS[document]
@@ -94,15 +97,8 @@ def archive_copy_request(
     )
     application.submit_to_departments()
     application.save()
-    audit_record(
-        action="application.submitted",
-        obj_type="application",
-        obj_id=application.pk,
-        actor=user,
-        application_id=application.pk,
-        before={"state": "draft"},
-        after={"state": application.state, "kind": application.kind, "document": document, "department": code},
-    )
+    after = {"state": application.state, "kind": application.kind, "document": document, "department": code}
+    application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
     (filing,) = filings_create(application=application, codes=[code], kind=FilingKind.ARCHIVE_COPY)
     facts = licence_facts(enterprise)
     filing_release_document(

@@ -26,7 +26,8 @@ from departments.filings import (
     payload_hash,
 )
 from departments.models import Department, Filing, FilingKind, FilingState, RoutingRule
-from departments.selectors import departments_routed
+from departments.routing import route
+from departments.selectors import departments_routed, routing_rules_active
 from forms_engine.compose import items_needed
 from forms_engine.projection import project
 from forms_engine.selectors import data_item_specs, forms_current
@@ -240,13 +241,14 @@ def change_apply(*, application: Application, actor: Any) -> None:
     # Newly required: routed for the new data, not for the old, and not already with the enterprise (a filing, or
     # a todo still open after a refusal). A department the old data routed but the enterprise never filed with is
     # not this change's business.
-    routed_before = {d.code for d, _r in departments_routed(facts=routing_facts(application, current))}
+    rules = routing_rules_active()
+    routed_before = set(route(routing_facts(application, current), rules))
     open_todos = set(
         Todo.objects.filter(enterprise=enterprise, status=Todo.Status.OPEN).values_list("department__code", flat=True)
     )
     newly_required = [
         (d, reasons)
-        for d, reasons in departments_routed(facts=routing_facts(application, new_data))
+        for d, reasons in departments_routed(facts=routing_facts(application, new_data), rules=rules)
         if d.code not in routed_before and d.code not in held and d.code not in open_todos and d.code != "AIC"
     ]
     filings_create(application=application, codes=concerned, kind=FilingKind.UPDATE)

@@ -164,6 +164,11 @@ def _term_until(established, years) -> str:
     return f"{end.year}年{end.month}月{end.day}日"
 
 
+def licence_issue(enterprise: Enterprise, application: Application | None = None) -> IssuedDocument:
+    """The current licence copy's number (issued when the record changed), without printing it."""
+    return _issue(IssuedDocument.Kind.LICENCE, enterprise, application, licence_facts(enterprise))
+
+
 def licence_pdf(enterprise: Enterprise, application: Application | None = None) -> tuple[IssuedDocument, bytes]:
     facts = licence_facts(enterprise)
     document = _issue(IssuedDocument.Kind.LICENCE, enterprise, application, facts)
@@ -173,8 +178,7 @@ def licence_pdf(enterprise: Enterprise, application: Application | None = None) 
     )
 
 
-def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
-    enterprise = application.enterprise
+def _receipt_content(application: Application) -> tuple[dict, list[dict]]:
     filings = [
         {
             "code": f.department.code,
@@ -190,7 +194,18 @@ def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
         for row in filings:
             row["state"] = str(FilingState(row["state_code"]).label)
             del row["state_code"]
-    content = {"application": application.pk, "state": application.state, "filings": filings}
+    return {"application": application.pk, "state": application.state, "filings": filings}, filings
+
+
+def receipt_issue(application: Application) -> IssuedDocument:
+    """The current receipt's number (issued when a department's result changed), without printing it."""
+    content, _filings = _receipt_content(application)
+    return _issue(IssuedDocument.Kind.RECEIPT, application.enterprise, application, content)
+
+
+def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
+    enterprise = application.enterprise
+    content, filings = _receipt_content(application)
     document = _issue(IssuedDocument.Kind.RECEIPT, enterprise, application, content)
     return document, _pdf(
         "documents/receipt.html",

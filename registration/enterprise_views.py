@@ -17,6 +17,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from departments.selectors import department_list
 from forms_engine.compose import SECTIONS
+from forms_engine.display import english, item_label
 from forms_engine.selectors import data_item_specs
 from portal.errors import PortalError, StateConflict
 
@@ -32,7 +33,7 @@ from .changes import (
 from .documents import licence_facts
 from .models import Application, Enterprise, EnterpriseChange, Todo
 from .selectors import enterprise_for_owner
-from .wizard import english, field_view, parse_post
+from .wizard import field_view, parse_post
 
 
 def _owned(request: HttpRequest, uscc: str) -> Enterprise:
@@ -50,28 +51,25 @@ def register_items() -> list:
     return sorted(items, key=lambda i: (order.index(i.section) if i.section in order else len(order), i.position))
 
 
-def _details_form(enterprise: Enterprise, errors: dict | None = None, values: dict | None = None) -> list[dict]:
+def _details_form(open_todos: list[Todo], errors: dict | None = None, values: dict | None = None) -> list[dict]:
     """One form for every item the newly required departments still need, each asked once."""
     items = data_item_specs()
-    names = dict(department_list().values_list("code", "name_en" if english() else "name"))
+    names = {t.department.code: t.department.display_name for t in open_todos}
     return [
         {"field": field_view(items[key], (values or {}).get(key), errors or {}), "for": [names[c] for c in codes]}
-        for key, codes in items_needed_by(todos_needing(enterprise)).items()
+        for key, codes in items_needed_by([t for t in open_todos if t.needed_items]).items()
         if key in items
     ]
 
 
 def change_log(enterprise: Enterprise) -> list[dict]:
     """The change log for people: item labels, not keys; the first entry is the registration itself."""
-    items = data_item_specs()
     return [
         {
             "at": c.at,
             "actor": c.actor,
             "application_id": c.application_id,
-            "labels": [(items[k].label_en if english() else items[k].label) if k in items else k for k in c.after]
-            if c.before
-            else [],
+            "labels": [item_label(k) for k in c.after] if c.before else [],
         }
         for c in EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")[:50]
     ]
@@ -79,14 +77,15 @@ def change_log(enterprise: Enterprise) -> list[dict]:
 
 def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **extra: Any) -> HttpResponse:
     todos = list(Todo.objects.filter(enterprise=enterprise).select_related("department", "filing"))
+    open_todos = [t for t in todos if t.status == Todo.Status.OPEN]
     requests = enterprise.applications.filter(
         kind__in=(Application.Kind.CHANGE, Application.Kind.ARCHIVE_COPY)
     ).prefetch_related("filings__department")
     context = {
         "enterprise": enterprise,
         "facts": licence_facts(enterprise),
-        "open_todos": [t for t in todos if t.status == Todo.Status.OPEN],
-        "details": _details_form(enterprise, extra.pop("details_errors", None), extra.pop("details_values", None)),
+        "open_todos": open_todos,
+        "details": _details_form(open_todos, extra.pop("details_errors", None), extra.pop("details_values", None)),
         "done_todos": [t for t in todos if t.status != Todo.Status.OPEN],
         "changes": change_log(enterprise),
         "requests": requests[:50],

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -267,6 +268,4 @@ class Todo(models.Model):
 
     @property
     def display_title(self) -> str:
-        from django.utils.translation import get_language
-
         return self.title_en if (get_language() or "").startswith("en") and self.title_en else self.title

@@ -278,31 +278,14 @@ def change_rows(application: Application) -> list[dict]:
     """A change registration's items, before and after, for people (labels, not keys)."""
     if application.kind != Application.Kind.CHANGE:
         return []
-    from forms_engine.selectors import data_item_specs
+    from forms_engine.display import change_rows as item_change_rows
 
     from .changes import enterprise_current_data
-    from .wizard import english
 
-    items = data_item_specs()
     applied = application.state in (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
     logged = EnterpriseChange.objects.filter(application=application).first()
     before = logged.before if logged else ({} if applied else enterprise_current_data(application.enterprise))
-    return [
-        {
-            "label": (items[k].label_en if english() else items[k].label) if k in items else k,
-            "before": display_value(before.get(k)),
-            "after": display_value(value),
-        }
-        for k, value in application.data.items()
-    ]
-
-
-def display_value(value) -> str:
-    if isinstance(value, dict):
-        return "，".join(str(v) for v in value.values() if v not in (None, ""))
-    if isinstance(value, list):
-        return "；".join(display_value(v) for v in value)
-    return "" if value is None else str(value)
+    return item_change_rows(before, application.data)
 
 
 def _detail_context(application: Application) -> dict:

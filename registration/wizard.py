@@ -10,16 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
-from django.utils.translation import get_language
 
 from forms_engine import codetables
+from forms_engine.display import english
 from forms_engine.spec import ItemSpec
 
 MAX_ENTRIES = 20
-
-
-def english() -> bool:
-    return (get_language() or "").startswith("en")
 
 
 @dataclass
