@@ -162,6 +162,10 @@ class FilingKind(models.TextChoices):
     ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
 
 
+# Kinds whose payload is the department's own form (the others carry a change to review or a copy request).
+FORM_KINDS = (FilingKind.REGISTRATION, FilingKind.UPDATE, FilingKind.NEW_OBLIGATION)
+
+
 class Filing(ConcurrentTransitionMixin, models.Model):
     """A filing (办件): one department's part of an application — its own form, filled, delivered and decided.
 
@@ -218,7 +222,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     @property
     def uses_department_form(self) -> bool:
         """Registration, update and new-obligation payloads are the department's own form; the others are not."""
-        return self.kind in (FilingKind.REGISTRATION, FilingKind.UPDATE, FilingKind.NEW_OBLIGATION)
+        return self.kind in FORM_KINDS
 
     @property
     def is_decided(self) -> bool:

@@ -24,7 +24,7 @@ from forms_engine.models import FormVersion
 from forms_engine.selectors import form_version_spec
 
 from .adapters.http import SIGNATURE_HEADER, canonical_json, sign, signature_valid
-from .models import Department, SandboxReceipt, SandboxSetting
+from .models import FORM_KINDS, Department, FilingKind, SandboxReceipt, SandboxSetting
 
 
 def payload_problems(payload: dict, department_code: str, version_number: int) -> list[str]:
@@ -66,10 +66,9 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
         time.sleep(setting.hang_seconds)  # the receipt is recorded; the answer comes too late for the client
     if setting.mode == SandboxSetting.Mode.REFUSE:
         return JsonResponse({"detail": setting.reason or "payload refused"}, status=422)
-    form_kinds = ("registration", "update", "new_obligation")  # the others are not the department's form
     problems = (
         payload_problems(payload, department.code, int(body.get("form_version") or 0))
-        if body.get("kind", "registration") in form_kinds
+        if body.get("kind", FilingKind.REGISTRATION) in FORM_KINDS
         else []
     )
     if problems:

@@ -20,7 +20,7 @@ from portal.errors import PortalError
 from portal.permissions import reader_required, role_required
 
 from .filings import filing_decide, filing_open, filing_redispatch
-from .models import Department, Filing, FilingKind, FilingState
+from .models import FORM_KINDS, Department, Filing, FilingKind, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
 
 S = FilingState
@@ -131,7 +131,7 @@ def previous_payload(filing: Filing) -> dict | None:
         return None
     earlier = (
         Filing.objects.filter(application__enterprise_id=filing.application.enterprise_id, department=filing.department)
-        .exclude(kind__in=(FilingKind.CHANGE_REVIEW, FilingKind.ARCHIVE_COPY))
+        .filter(kind__in=FORM_KINDS)
         .filter(created_at__lt=filing.created_at, payload__isnull=False)
         .order_by("-created_at")
         .first()

@@ -25,7 +25,7 @@ from departments.filings import (
     items_missing,
     payload_hash,
 )
-from departments.models import Department, Filing, FilingKind, FilingState, RoutingRule
+from departments.models import FORM_KINDS, Department, Filing, FilingKind, FilingState, RoutingRule
 from departments.routing import route
 from departments.selectors import departments_routed, routing_rules_active
 from forms_engine.compose import items_needed
@@ -279,7 +279,7 @@ def enterprise_filings_held(enterprise: Enterprise, exclude: Application | None 
     filings = (
         Filing.objects.filter(application__enterprise=enterprise)
         .exclude(state=FilingState.REJECTED)
-        .exclude(kind__in=(FilingKind.ARCHIVE_COPY, FilingKind.CHANGE_REVIEW))
+        .filter(kind__in=FORM_KINDS)
         .select_related("department")
         .order_by("created_at", "id")
     )
