@@ -2,9 +2,11 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PORTAL_VAR_DIR=/app/var
-# Pango and a CJK font for WeasyPrint (else Chinese prints as boxes); gettext to compile messages.
+# Pango and CJK fonts for WeasyPrint (else Chinese prints as boxes): Noto CJK, then HanaMin and BabelStone Han for
+# the rare ideographs of CJK Ext A-F that Noto lacks (names may hold them); gettext to compile messages.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fonts-hanazono \
+    fonts-babelstone-han gettext \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= demo1234
 # Past registrations for the operations dashboard (topped up to this number; 0 for none).
 DEMO_HISTORY ?= 600
 # Run time needs Pango and a CJK font for PDFs, gettext for messages; tests also drive Chromium and read PDFs.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fonts-hanazono fonts-babelstone-han gettext
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 # Tests keep their broker files and SQLite test database apart from the demo's.
 TEST_VAR := $(CURDIR)/var/test
