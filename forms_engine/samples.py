@@ -9,6 +9,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from portal.calendar import beijing_today
+
 from .spec import DATA_DIR
 from .transforms import REG_TYPE_CODES
 
@@ -26,7 +28,7 @@ def with_issued(data: dict[str, Any], *, uscc: str = SAMPLE_USCC, established_on
     return {
         **data,
         "uscc": uscc,
-        "established_on": (established_on or dt.date.today()).isoformat(),
+        "established_on": (established_on or beijing_today()).isoformat(),
         "division_code": "441900",
         "reg_type_code": REG_TYPE_CODES.get(data.get("entity_type", ""), ""),
     }

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from departments.models import Department, Filing, FilingState
+from portal.calendar import BEIJING, beijing_today
 from registration.models import ApplicationState
 
 from .charts import bar_chart, column_chart, donut, duration, number
@@ -223,7 +224,7 @@ def _csv_response(name: str, rows: Iterable[list[Any]]) -> StreamingHttpResponse
             yield writer.writerow([_cell(v) if isinstance(v, str) else v for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y%m%d}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{name}-{beijing_today():%Y%m%d}.csv"'
     return response
 
 
@@ -266,7 +267,7 @@ def filings_csv(request: HttpRequest) -> StreamingHttpResponse:
         _("decision time (s)"), _("clerk handling time (s)"), _("overdue"), _("delivery attempts"),
     ]  # fmt: skip
 
-    local = _local_iso(timezone.get_current_timezone())
+    local = _local_iso(BEIJING)
 
     def body() -> Iterator[list[Any]]:
         yield header

@@ -53,6 +53,7 @@ from forms_engine.compose import compose
 from forms_engine.models import DepartmentForm, FormVersion
 from forms_engine.projection import delivered_count
 from forms_engine.selectors import data_item_specs, form_specs_current, form_version_spec, forms_current
+from portal.calendar import BEIJING, beijing_date, beijing_start_of_day
 from registration.models import Application, ApplicationState, Enterprise
 
 STATS_CACHE_KEY = "portal:stats:v1"
@@ -212,7 +213,7 @@ def _round(value: float | None, places: int) -> float | None:
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return beijing_start_of_day(day)
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -239,13 +240,13 @@ def _application_figures(now: dt.datetime) -> dict[str, Any]:
         },
     )[None]
 
-    today = timezone.localdate(now)
+    today = beijing_date(now)
     first_day = today - dt.timedelta(days=DAYS_SHOWN - 1)
     first_week = today - dt.timedelta(days=today.weekday(), weeks=WEEKS_SHOWN - 1)
     by_day = dict(
         Application.objects.filter(registration, submitted_at__gte=_local_midnight(first_week), submitted_at__lte=now)
         .order_by()
-        .annotate(day=TruncDate("submitted_at"))
+        .annotate(day=TruncDate("submitted_at", tzinfo=BEIJING))
         .values_list("day")
         .annotate(n=Count("id"))
     )

@@ -7,6 +7,7 @@ from departments.models import Filing, RoutingRule
 from departments.services import routing_rule_revise
 from forms_engine.compose import items_needed
 from forms_engine.selectors import forms_current
+from portal.calendar import beijing_date
 from portal.models import Notification, Role, User
 from registration.models import Application, Enterprise, EnterpriseChange, Todo
 from tests.conftest import PASSWORD
@@ -235,7 +236,7 @@ def test_a_rule_an_admin_adds_applies_to_the_next_change_and_its_version_is_reco
     todo = Todo.objects.get(enterprise=trader)
     assert (todo.department.code, todo.rule_id, todo.rule_version) == ("HEALTH", rule.pk, 2)
     assert todo.title == "办理母婴护理场所卫生许可。"
-    assert (todo.due_date - todo.created_at.date()).days == 10
+    assert (todo.due_date - beijing_date(todo.created_at)).days == 10  # both Beijing dates, at any hour
 
 
 def test_enterprise_record_keeps_department_items_from_its_registration(trader):
