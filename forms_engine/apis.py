@@ -8,6 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.pagination import list_schema, paginated
+
+from .models import DataItem
 from .projection import referenced_items
 from .selectors import data_item_specs, form_version_current, form_version_spec, form_versions_current
 from .spec import ItemSpec
@@ -50,7 +53,7 @@ class DataItemListApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ItemOut(many=True))
+    @list_schema(ItemOut)
     def get(self, request: Request) -> Response:
         users: dict[str, set[str]] = {}
         for code, version in form_versions_current().items():
@@ -58,13 +61,15 @@ class DataItemListApi(APIView):
                 for path in referenced_items(field):
                     users.setdefault(path.split(".")[0], set()).add(code)
         order = list(form_versions_current())
-        return Response(
-            [
-                {**item_json(item), "departments": sorted(users.get(key, ()), key=order.index)}
-                for key, item in data_item_specs().items()
-                if not item.issued
+        specs = data_item_specs()
+
+        def items(rows: list[DataItem]) -> list[dict]:
+            return [
+                {**item_json(specs[row.key]), "departments": sorted(users.get(row.key, ()), key=order.index)}
+                for row in rows
             ]
-        )
+
+        return paginated(request, DataItem.objects.filter(issued=False), items)
 
 
 class FormOut(serializers.Serializer):

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import codetables
+from .identity import department_codes
 from .spec import FieldSpec
 
 # Parameter kinds: what an argument must be, and how `check` verifies it.
@@ -127,14 +128,8 @@ def _date(value: Any, what: str) -> dt.date:
 
 # --- Built-in national code tables (not configurable: they are standards) ---------------------------------------
 
-TAX_ID_TYPE_CODES = {
-    "resident_id": "201",
-    "passport": "208",
-    "hk_macao_permit": "210",
-    "taiwan_permit": "213",
-    "foreign_permanent_residence": "233",
-}
-ID_TYPE_TABLES = {"tax": TAX_ID_TYPE_CODES}
+# Each department's own codes for identity documents (tax: 201 居民身份证 …), from data/id_documents.json.
+ID_TYPE_TABLES = {table: department_codes(table) for table in ("tax", "aic", "psb")}
 
 # 登记注册类型 (国家统计局, 110…340) from our entity types.
 REG_TYPE_CODES = {

@@ -4,15 +4,26 @@ dotted path (`legal_rep.id_number`, `investors.1.subscribed_amount`). Pure: no d
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from .canonical import canonical, fold_ascii
+from .identity import person_name_problem
 from .spec import ItemSpec
-from .validators import ITEM_VALIDATORS, company_name_problem, id_number_problem, parse_decimal
+from .validators import (
+    ITEM_VALIDATORS,
+    MAX_NUMBER_LENGTH,
+    company_name_problem,
+    id_number_problem,
+    organisation_name_problem,
+    parse_decimal,
+)
 
 
 @dataclass(frozen=True)
@@ -37,14 +48,120 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "") or value == [] or value == {}
 
 
-def _clean_scalar(spec: ItemSpec, value: Any, path: str, out: _Collector) -> Any:
-    """The canonical form of one scalar value, or None after recording why it is wrong."""
+# Largest whole number an integer item can hold (PostgreSQL bigint); longer digit strings are refused unread.
+MAX_INTEGER_DIGITS = 18
+EXPONENT_RE = re.compile(r"^[+-]?[\d.]+[eE][+-]?\d+$")
+# Control characters a multi-line text may keep; any other control or format character is refused.
+TEXT_WHITESPACE = {"\n", "\r", "\t"}
+
+
+def _text_problem(text: str, multiline: bool) -> str | None:
+    """Control (Cc) and invisible format (Cf) characters hide what a text says (a zero-width space inside a
+    prohibited word or a routing keyword) and NUL cannot be stored: refuse them with a clear message."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc" and not (multiline and char in TEXT_WHITESPACE):
+            return _("It contains a control character (U+%(code)04X); remove it.") % {"code": ord(char)}
+        if category in ("Cf", "Cs"):
+            return _("It contains an invisible character (U+%(code)04X); type the text again without it.") % {
+                "code": ord(char)
+            }
+    return None
+
+
+def _clean_integer(spec: ItemSpec, value: Any, path: str, out: _Collector) -> int | None:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 10**MAX_INTEGER_DIGITS:
+        value = int(value)
+    if isinstance(value, str):
+        text = fold_ascii(value).strip()
+        if text.isascii() and text.isdigit() and len(text) > MAX_INTEGER_DIGITS:
+            out.add(path, _("The number is too large."))
+            return None
+        value = int(text) if text.isascii() and text.isdigit() else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        out.add(path, _("Enter a whole number."))
+        return None
+    if spec.min_value is not None and value < int(spec.min_value):
+        out.add(path, _("Must be at least %(min)s.") % {"min": spec.min_value})
+        return None
+    if spec.max_value is not None and value > int(spec.max_value):
+        out.add(path, _("Must be at most %(max)s.") % {"max": spec.max_value})
+        return None
+    if abs(value) >= 10**MAX_INTEGER_DIGITS:
+        out.add(path, _("The number is too large."))
+        return None
+    return value
+
+
+def _clean_decimal(spec: ItemSpec, value: Any, path: str, out: _Collector) -> str | None:
+    number = parse_decimal(value)
+    if number is None:
+        if isinstance(value, str) and EXPONENT_RE.match(fold_ascii(value).strip()):
+            out.add(path, _("Write the number in full, without an exponent (e.g. 2130000)."))
+        else:
+            out.add(path, _("Enter a number."))
+        return None
+    places = spec.decimal_places if spec.decimal_places is not None else 2
+    # parse_decimal bounds the digits, so this context computes exactly.
+    with localcontext(prec=2 * MAX_NUMBER_LENGTH):
+        step = Decimal(1).scaleb(-places)
+        whole_digits = (spec.max_digits or MAX_NUMBER_LENGTH) - places
+        if number.copy_abs() >= Decimal(10) ** whole_digits:
+            out.add(path, _("The number is too large."))
+            return None
+        if number != number.quantize(step):
+            out.add(path, _("At most %(n)d decimal places.") % {"n": places})
+            return None
+        if spec.min_value is not None and number < Decimal(str(spec.min_value)):
+            out.add(
+                path,
+                _("Must be greater than zero.")
+                if Decimal(str(spec.min_value)) <= Decimal("0.01")
+                else _("Must be at least %(min)s.") % {"min": spec.min_value},
+            )
+            return None
+        if spec.max_value is not None and number > Decimal(str(spec.max_value)):
+            out.add(path, _("Must be at most %(max)s.") % {"max": spec.max_value})
+            return None
+        return f"{number.quantize(step):f}"
+
+
+def _clean_date(spec: ItemSpec, value: Any, path: str, out: _Collector) -> str | None:
+    text = fold_ascii(value).strip() if isinstance(value, str) else ""
+    try:
+        if len(text) > 10 or (spec.type == "month" and len(text) != 7):
+            raise ValueError
+        parsed = dt.date.fromisoformat(f"{text}-01" if spec.type == "month" else text)
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            raise ValueError
+    except ValueError:
+        out.add(path, _("Enter a month as YYYY-MM.") if spec.type == "month" else _("Enter a date as YYYY-MM-DD."))
+        return None
+    return parsed.strftime("%Y-%m") if spec.type == "month" else parsed.isoformat()
+
+
+# Dates outside these years are typing mistakes in a business registration (births, terms, due dates).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def _clean_scalar(spec: ItemSpec, value: Any, path: str, out: _Collector, siblings: dict | None = None) -> Any:
+    """The canonical form of one scalar value, or None after recording why it is wrong. Total: any JSON value."""
     match spec.type:
         case "string" | "text":
-            if not isinstance(value, (str, int)) or isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, (str, int)) or (
+                isinstance(value, int) and abs(value).bit_length() > 200
+            ):
                 out.add(path, _("Enter text."))
                 return None
-            text = str(value).strip()
+            text = str(value)
+            problem = _text_problem(text, multiline=spec.type == "text")
+            if problem:
+                out.add(path, problem)
+                return None
+            if "person_name" in spec.validators and (siblings or {}).get("kind") == "legal":
+                text = text.strip()  # an organisation's name is checked as its register writes it
+            else:
+                text = canonical(text.strip(), spec.validators)
             if spec.max_length and len(text) > spec.max_length:
                 out.add(
                     path, _("At most %(n)d characters (this has %(len)d).") % {"n": spec.max_length, "len": len(text)}
@@ -52,58 +169,18 @@ def _clean_scalar(spec: ItemSpec, value: Any, path: str, out: _Collector) -> Any
                 return None
             return text
         case "integer":
-            if isinstance(value, bool) or not (
-                isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
-            ):
-                out.add(path, _("Enter a whole number."))
-                return None
-            number = int(value)
-            if spec.min_value is not None and number < int(spec.min_value):
-                out.add(path, _("Must be at least %(min)s.") % {"min": spec.min_value})
-                return None
-            if spec.max_value is not None and number > int(spec.max_value):
-                out.add(path, _("Must be at most %(max)s.") % {"max": spec.max_value})
-                return None
-            return number
+            return _clean_integer(spec, value, path, out)
         case "decimal":
-            number = parse_decimal(value)
-            if number is None:
-                out.add(path, _("Enter a number."))
-                return None
-            places = spec.decimal_places if spec.decimal_places is not None else 2
-            if number != number.quantize(Decimal(1).scaleb(-places)):
-                out.add(path, _("At most %(n)d decimal places.") % {"n": places})
-                return None
-            if spec.min_value is not None and number < Decimal(str(spec.min_value)):
-                out.add(
-                    path,
-                    _("Must be greater than zero.")
-                    if Decimal(str(spec.min_value)) <= Decimal("0.01")
-                    else _("Must be at least %(min)s.") % {"min": spec.min_value},
-                )
-                return None
-            if spec.max_digits and len(number.quantize(Decimal(1)).as_tuple().digits) > spec.max_digits - places:
-                out.add(path, _("The number is too large."))
-                return None
-            return f"{number.quantize(Decimal(1).scaleb(-places)):f}"
+            return _clean_decimal(spec, value, path, out)
         case "date" | "month":
-            text = str(value).strip()
-            try:
-                parsed = dt.date.fromisoformat(f"{text}-01" if spec.type == "month" else text)
-                if spec.type == "month" and len(text) != 7:
-                    raise ValueError
-            except ValueError:
-                out.add(
-                    path, _("Enter a month as YYYY-MM.") if spec.type == "month" else _("Enter a date as YYYY-MM-DD.")
-                )
-                return None
-            return parsed.strftime("%Y-%m") if spec.type == "month" else parsed.isoformat()
+            return _clean_date(spec, value, path, out)
         case "boolean":
             if isinstance(value, bool):
                 return value
-            if str(value).lower() in {"true", "1", "yes", "on"}:
+            word = value.strip().lower() if isinstance(value, str) else value if isinstance(value, int) else None
+            if word in ("true", "1", "yes", "on", 1):
                 return True
-            if str(value).lower() in {"false", "0", "no", "off"}:
+            if word in ("false", "0", "no", "off", 0):
                 return False
             out.add(path, _("Answer yes or no."))
             return None
@@ -127,6 +204,12 @@ def _run_validators(spec: ItemSpec, value: Any, path: str, out: _Collector, sibl
     for name in spec.validators:
         if name == "id_number":
             problem = id_number_problem(value, siblings.get("id_type"))
+        elif name == "person_name":
+            problem = (
+                organisation_name_problem(value)
+                if siblings.get("kind") == "legal"
+                else person_name_problem(value, siblings.get("id_type"))
+            )
         elif name == "company_name":
             problem = company_name_problem(value, siblings.get("entity_type"))
         elif name in ITEM_VALIDATORS:
@@ -155,7 +238,7 @@ def _clean_object(fields: Iterable[ItemSpec], raw: Any, path: str, out: _Collect
             elif sub.required and not partial:
                 out.add(f"{path}.{sub.key}", _("This field is required."))
             continue
-        result = _clean_scalar(sub, value, f"{path}.{sub.key}", out)
+        result = _clean_scalar(sub, value, f"{path}.{sub.key}", out, siblings=raw)
         if result is not None:
             cleaned[sub.key] = result
     for sub in fields:

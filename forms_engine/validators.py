@@ -5,19 +5,19 @@ Each returns None when the value is fine, or a translated message. Pure function
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+import pycountry
 from django.utils.translation import gettext as _
-from stdnum import numdb
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidComponent, ValidationError
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
 
-from . import codetables
+from . import codetables, identity
+from .canonical import compact, fold_ascii, is_han
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0769-?\d{7,8}$")
@@ -29,10 +29,6 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 ALPHA3_RE = re.compile(r"^[A-Z]{3}$")
 # Printable ASCII, and nothing a Chinese keyboard slips in (full-width letters, ，。：“” …).
 ASCII_EN_RE = re.compile(r"^[A-Za-z0-9 ,.&()'\-/#:;]+$")
-PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
-HK_MACAO_RE = re.compile(r"^[HM]\d{8}(\d{2})?$")
-TAIWAN_RE = re.compile(r"^\d{8}(\d{2})?$")
-FOREIGN_PR_RE = re.compile(r"^([A-Z]{3}\d{12}|9\d{17})$")
 
 ORG_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -60,10 +56,12 @@ def organisation_code_check(body: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
-def uscc_problem(value: str) -> str | None:
-    """Both check characters of GB 32100: the outer one (python-stdnum) and the inner organisation code's."""
+def uscc_problem(value: Any) -> str | None:
+    """Both check characters of GB 32100: the outer one (python-stdnum) and the inner organisation code's. Reads the
+    canonical form (`canonical.compact`), so a full-width or lower-case spelling of a valid code passes."""
+    number = compact(value)
     try:
-        number = uscc.validate(value)
+        uscc.validate(number)
     except ValidationError:
         return _("Not a valid unified social credit code (18 characters, check character wrong or letter not allowed).")
     body, check = number[8:16], number[16]
@@ -72,61 +70,43 @@ def uscc_problem(value: str) -> str | None:
     return None
 
 
-def resident_id_problem(value: str) -> str | None:
-    """GB 11643 resident ID. python-stdnum refuses 441900 for births before 1988 (Dongguan became a prefecture-level
-    city then) although real Dongguan people carry it: accept a valid checksum, a real past birth date and a division
-    that exists in some GB/T 2260 revision."""
-    number = str(value).strip().upper()
-    try:
-        ric.validate(number)
-        birth = ric.get_birth_date(number)
-    except InvalidComponent:
-        try:
-            birth = ric.get_birth_date(number)
-        except ValidationError:
-            return _("Not a valid resident ID number: the birth date does not exist.")
-        if not numdb.get("cn/loc").info(number[:6])[0][1]:
-            return _("Not a valid resident ID number: unknown region code.")
-    except ValidationError:
-        return _("Not a valid resident ID number (18 characters; the last one is a check character).")
-    if birth > dt.date.today():
-        return _("Not a valid resident ID number: the birth date is in the future.")
-    return None
+def resident_id_problem(value: Any) -> str | None:
+    """GB 11643 resident ID: check character, a real past birth date, and a division code that exists in some GB/T
+    2260 revision (python-stdnum alone refuses 441900 for births before 1988, although real Dongguan people carry
+    it, and raises on a county code unknown in a known province)."""
+    return identity.id_number_problem(value, "resident_id")
 
 
-def id_number_problem(value: str, id_type: str | None) -> str | None:
-    """An ID number checked by the rules of its type."""
-    text = str(value).strip().upper()
-    match id_type:
-        case "resident_id" | None:
-            return resident_id_problem(text)
-        case "uscc":
-            return uscc_problem(text)
-        case "passport":
-            ok = PASSPORT_RE.match(text)
-        case "hk_macao_permit":
-            ok = HK_MACAO_RE.match(text)
-        case "taiwan_permit":
-            ok = TAIWAN_RE.match(text)
-        case "foreign_permanent_residence":
-            ok = FOREIGN_PR_RE.match(text)
-        case _:
-            ok = True
-    return None if ok else _("The number does not have the format of this kind of ID.")
+def id_number_problem(value: Any, id_type: Any) -> str | None:
+    """An ID number checked by the rules of its document type (data/id_documents.json)."""
+    return identity.id_number_problem(value, id_type)
 
 
-def company_name_problem(value: str, entity_type: str | None = None) -> str | None:
-    """东莞市 + 字号 + 行业 + 组织形式; full-width brackets; no emoji or Latin letters."""
-    name = str(value).strip()
+def company_name_problem(value: Any, entity_type: Any = None) -> str | None:
+    """东莞市 + 字号 + 行业 + 组织形式, in standard Chinese characters (企业名称登记管理规定 art. 8: 规范汉字) with
+    full-width brackets: no Latin letters of any width, no digits, no letters of other scripts, no invisible
+    characters, no emoji or symbols."""
+    name = (value if isinstance(value, str) else str(value)).strip()
+    if identity.invisible_problem(name):
+        return _("The company name contains invisible or control characters (for example a zero-width space); "
+                 "type it again.")  # fmt: skip
     if "(" in name or ")" in name:
         return _("Use full-width brackets （ ） in the company name.")
-    if any(unicodedata.category(c) in {"So", "Cs", "Co"} for c in name):
+    if any(unicodedata.category(c) in {"So", "Sk", "Cs", "Co"} for c in name):
         return _("The company name may not contain emoji or symbols.")
-    if re.search(r"[A-Za-z\s]", name):
+    folded = fold_ascii(name)
+    if any(identity.is_latin_letter(c) or c.isspace() for c in folded):
         return _("The company name is written in Chinese characters, without spaces or Latin letters.")
+    if any(c.isdigit() or unicodedata.category(c).startswith("N") for c in folded):
+        return _("Numbers in a company name are written in Chinese characters (e.g. 三 for 3).")
+    others = [c for c in name if c not in "（）" and not is_han(c)]
+    if others:
+        return _("The company name may contain only Chinese characters and full-width brackets, not “%(chars)s”.") % {
+            "chars": "".join(dict.fromkeys(others))[:10]
+        }
     if not name.startswith("东莞市"):
         return _("The company name starts with the place name 东莞市.")
-    endings = NAME_ENDINGS.get(entity_type or "", ALL_ENDINGS)
+    endings = NAME_ENDINGS.get(entity_type if isinstance(entity_type, str) else "", ALL_ENDINGS)
     ending = next((e for e in endings if name.endswith(e)), None)
     if ending is None:
         return _("The company name must end with its organisational form, such as %(example)s.") % {
@@ -137,6 +117,18 @@ def company_name_problem(value: str, entity_type: str | None = None) -> str | No
         return _(
             "Between 东莞市 and the organisational form give a trade name and the industry (at least 4 characters)."
         )
+    return None
+
+
+def organisation_name_problem(value: Any) -> str | None:
+    """An organisation's name as registered (an investor that is a legal person): any script its register uses,
+    but no invisible characters, emoji or symbols."""
+    name = (value if isinstance(value, str) else str(value)).strip()
+    problem = identity.invisible_problem(name)
+    if problem:
+        return problem
+    if any(unicodedata.category(c) in {"So", "Cs", "Co"} for c in name):
+        return _("The name may not contain emoji or symbols.")
     return None
 
 
@@ -161,6 +153,13 @@ def _town(value: Any) -> str | None:
     return None if str(value) in codetables.towns() else _("Not a Dongguan town or subdistrict code.")
 
 
+def _country(value: Any) -> str | None:
+    text = str(value)
+    if ALPHA3_RE.match(text) and pycountry.countries.get(alpha_3=text) is not None:
+        return None
+    return _("Use the three-letter ISO 3166 country code, e.g. CHN.")
+
+
 def _business_scope(value: Any) -> str | None:
     text = str(value).strip()
     if len(text) < 4:
@@ -177,7 +176,7 @@ ITEM_VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "cnaps": _simple(CNAPS_RE, lambda: _("A CNAPS bank code has 12 digits.")),
     "bank_account": _simple(BANK_ACCOUNT_RE, lambda: _("A bank account number has 8 to 32 digits.")),
     "email": _simple(EMAIL_RE, lambda: _("Enter a valid e-mail address.")),
-    "country_alpha3": _simple(ALPHA3_RE, lambda: _("Use the three-letter ISO 3166 country code, e.g. CHN.")),
+    "country_alpha3": _country,
     "ascii_en": _simple(
         ASCII_EN_RE,
         lambda: _("Use English letters, digits and half-width punctuation only (no full-width characters)."),
@@ -189,11 +188,25 @@ ITEM_VALIDATORS: dict[str, Callable[[Any], str | None]] = {
 }
 
 
+# A typed number longer than this is not an amount anyone means; refusing it first bounds all later arithmetic.
+MAX_NUMBER_LENGTH = 40
+PLAIN_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
 def parse_decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
+    """A finite decimal from a JSON number or a typed one (full-width digits folded, thousands separators
+    allowed), or None when it is not one. Exponents are refused: nobody types capital as 1e26. Total: never
+    raises, and the result has at most MAX_NUMBER_LENGTH digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         return None
-    try:
-        number = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
+    if isinstance(value, int) and abs(value).bit_length() > 4 * MAX_NUMBER_LENGTH:
+        return None  # before str(): Python refuses to print integers of over 4,300 digits
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")) or abs(value) >= 1e40:
+            return None
+        text = format(Decimal(repr(value)), "f")
+    else:
+        text = fold_ascii(str(value)).replace(",", "").replace(" ", "").strip()
+    if len(text) > MAX_NUMBER_LENGTH or not PLAIN_NUMBER_RE.match(text):
         return None
-    return number if number.is_finite() else None
+    return Decimal(text)

@@ -40,6 +40,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"detail": str(exc.detail), "state": exc.state}, status=409)
     if isinstance(exc, PortalError):
         return Response({"detail": str(exc.detail), "errors": exc.errors}, status=exc.status_code)
+    if isinstance(exc, exceptions.ParseError):
+        return Response({"detail": str(exc.detail), "errors": {"body": [str(exc.detail)]}}, status=400)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # A body the portal cannot read is a bad request like any other (CONTRACT.md lists 400, not 415).
+        message = _("Send the request body as JSON (Content-Type: application/json).")
+        return Response({"detail": message, "errors": {"Content-Type": [message]}}, status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -226,7 +227,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only (CONTRACT.md), read with the portal's limits on size, depth, encoding and NUL characters.
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.StrictJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # CONTRACT.md "Lists": an array body, `Link` rel="next" and `X-Total-Count`, cursor on the primary key.
+    "DEFAULT_PAGINATION_CLASS": "portal.pagination.ListPagination",
+    "PAGE_SIZE": 100,
 }
 VERIFY_RATE = os.environ.get("VERIFY_RATE", "120/min")
 # Ed25519 private key (PEM) that signs verification answers; without it a key is kept under var/ (development).
@@ -275,6 +281,10 @@ DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", "5"))  # doubles after each failure
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)  # > the HTTP timeouts: a live worker never loses it
 SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "30"))
+# Department callbacks carry their sending time inside the signed body (docs/department-protocol.md): one sent
+# longer ago than this is not taken, one dated further ahead than the skew is refused.
+CALLBACK_MAX_AGE_SECONDS = env_int("CALLBACK_MAX_AGE_SECONDS", 3 * 24 * 3600)
+CALLBACK_CLOCK_SKEW_SECONDS = env_int("CALLBACK_CLOCK_SKEW_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "filings-sweep": {"task": "departments.sweep_filings", "schedule": SWEEP_INTERVAL_SECONDS},
 }

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import CanonicalSearchMixin
+
 from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, Todo
 from .verification import institution_revoke, new_key
 
@@ -32,7 +34,7 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(CanonicalSearchMixin, admin.ModelAdmin):
     list_display = ("at", "institution", "uscc", "purpose", "status")
     list_filter = ("institution", "status")
     search_fields = ("uscc", "purpose")
@@ -45,10 +47,22 @@ class AccessLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(CanonicalSearchMixin, admin.ModelAdmin):
+    """Read-only: the register changes only through registrations (a licence, or a change registration that
+    market supervision reviews), never by editing a row here."""
+
     list_display = ("uscc", "name_zh", "entity_type", "status", "established_on")
     search_fields = ("uscc", "name_zh")
-    readonly_fields = ("uscc", "name_key", "established_on", "data", "owner")
+    readonly_fields = [f.name for f in Enterprise._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Application)
@@ -67,7 +81,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(admin.ModelAdmin):
+class IssuedDocumentAdmin(CanonicalSearchMixin, admin.ModelAdmin):
     list_display = ("number", "kind", "enterprise", "issued_at", "superseded_at")
     search_fields = ("number",)
 
@@ -76,7 +90,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Todo)
-class TodoAdmin(admin.ModelAdmin):
+class TodoAdmin(CanonicalSearchMixin, admin.ModelAdmin):
     """Read-only: todos come from routing rules on a change and close when the department approves."""
 
     list_display = ("enterprise", "department", "title", "rule_version", "due_date", "status")

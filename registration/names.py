@@ -6,18 +6,23 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from forms_engine.validators import company_name_problem
+from portal.errors import PortalError
 
 PROHIBITED_FILE = Path(__file__).resolve().parent / "data" / "prohibited_words.txt"
-PENDING_STATES = ("submitted", "in_progress", "correction_requested")
 
 
 def name_key(name: str) -> str:
-    """The form names are compared in: full width folded to half width, brackets unified, spaces and dots gone."""
-    folded = unicodedata.normalize("NFKC", name or "")
+    """The form names are compared in (duplicates, prohibited words): invisible format characters dropped, full
+    width folded to half width (NFKC), brackets unified, spaces and dots gone, Latin letters in upper case. Two
+    names a reader cannot tell apart have the same key."""
+    visible = "".join(c for c in (name or "") if unicodedata.category(c) not in ("Cf", "Cc"))
+    folded = unicodedata.normalize("NFKC", visible)
     folded = folded.replace("〔", "(").replace("〕", ")").replace("[", "(").replace("]", ")")
     return re.sub(r"[\s·•.\-]", "", folded).upper()
 
@@ -28,26 +33,87 @@ def prohibited_words() -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def name_check(*, name_zh: str, entity_type: str | None = None, exclude_application_id: int | None = None) -> list[str]:
-    """Every reason the name cannot be registered (empty when it is available)."""
-    from .models import Application, Enterprise
+def name_check(
+    *,
+    name_zh: str,
+    entity_type: str | None = None,
+    exclude_application_id: int | None = None,
+    exclude_enterprise_id: int | None = None,
+) -> list[str]:
+    """Every reason the name cannot be registered (empty when it is available). A read: `name_reserve` is what
+    holds a name against a concurrent applicant. The holder named by `exclude_*` does not count against itself."""
+    from .models import NameReservation
 
     reasons = []
     name = (name_zh or "").strip()
     problem = company_name_problem(name, entity_type)
     if problem:
         reasons.append(problem)
-    found = [word for word in prohibited_words() if word in name]
+    # Compared in normalised form: 中\u200b华 or a full-width spelling must not hide a prohibited word.
+    found = [word for word in prohibited_words() if name_key(word) in name_key(name)]
     if found:
         reasons.append(
             _("The name contains words that need special approval: %(words)s.") % {"words": "、".join(found)}
         )
     key = name_key(name)
-    if key and Enterprise.objects.filter(name_key=key).exists():
-        reasons.append(_("An enterprise with this name is already registered."))
-    pending = Application.objects.filter(name_key=key, state__in=PENDING_STATES)
-    if exclude_application_id is not None:
-        pending = pending.exclude(pk=exclude_application_id)
-    if key and pending.exists():
-        reasons.append(_("Another application with this name is being processed."))
+    held = NameReservation.objects.filter(name_key=key).values_list("application_id", "enterprise_id").first()
+    if key and held is not None:
+        application_id, enterprise_id = held
+        if enterprise_id is not None and enterprise_id != exclude_enterprise_id:
+            reasons.append(_("An enterprise with this name is already registered."))
+        elif application_id is not None and application_id != exclude_application_id:
+            reasons.append(_("Another application with this name is being processed."))
     return reasons
+
+
+def name_reserve(*, name_zh: str, application: Any = None, enterprise: Any = None) -> None:
+    """Hold the name for one application or enterprise, or raise PortalError naming `name_zh` when someone else
+    holds it. A holder keeps one name: an application whose name was corrected gives up the old one. Call inside
+    the caller's transaction; a concurrent reservation of the same name waits on the unique index and then
+    fails here, so only one of two racing applicants gets the name."""
+    from .models import NameReservation
+
+    key = name_key(name_zh)
+    holder = {"application": application} if application is not None else {"enterprise": enterprise}
+    current = NameReservation.objects.filter(name_key=key).first()
+    if current is not None:
+        if (current.application_id, current.enterprise_id) == (
+            getattr(application, "pk", None),
+            getattr(enterprise, "pk", None),
+        ):
+            return
+        raise _name_taken(current)
+    try:
+        with transaction.atomic():  # a savepoint: a lost race must not break the caller's transaction
+            NameReservation.objects.create(name_key=key, name_zh=name_zh, **holder)
+    except IntegrityError:
+        raise _name_taken(NameReservation.objects.filter(name_key=key).first()) from None
+    if application is not None:
+        NameReservation.objects.filter(application=application).exclude(name_key=key).delete()
+
+
+def _name_taken(held: Any) -> PortalError:
+    reason = (
+        _("An enterprise with this name is already registered.")
+        if held is not None and held.enterprise_id
+        else _("Another application with this name is being processed.")
+    )
+    return PortalError(_("The name is not available; nothing was submitted."), {"name_zh": [reason]})
+
+
+def name_release(*, application: Any) -> None:
+    """The application no longer holds a name (withdrawn, refused, or its change was refused)."""
+    from .models import NameReservation
+
+    NameReservation.objects.filter(application=application).delete()
+
+
+def name_pass_to_enterprise(*, application: Any, enterprise: Any) -> None:
+    """The application's name becomes the enterprise's (a licence, or an approved change of name); a renamed
+    enterprise gives up its old name."""
+    from .models import NameReservation
+
+    if not NameReservation.objects.filter(application=application).exists():
+        return
+    NameReservation.objects.filter(enterprise=enterprise).delete()
+    NameReservation.objects.filter(application=application).update(application=None, enterprise=enterprise)

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from departments.models import Filing
+from forms_engine.canonical import compact
 from portal.models import AuditEvent
 
 from .models import Application, Enterprise
@@ -50,9 +51,24 @@ def application_timeline(application_id: int) -> list[dict]:
     ]
 
 
+def enterprise_by_code(uscc: Any) -> Enterprise | None:
+    """The enterprise with this unified social credit code, in any accepted spelling (full-width, lower case,
+    with separators): codes are compared in their canonical form."""
+    code = compact(uscc or "")
+    return Enterprise.objects.filter(uscc=code).first() if code else None
+
+
+def acts_for(enterprise: Enterprise, id_number: Any) -> bool:
+    """Whether `id_number` (any accepted spelling) is the ID number of the enterprise's legal representative or
+    liaison, the people who may act for it (CONTRACT.md "existing_company")."""
+    number = compact(id_number or "")
+    people = {compact((enterprise.data.get(role) or {}).get("id_number") or "") for role in ("legal_rep", "liaison")}
+    return bool(number) and number in people
+
+
 def enterprise_for(user: Any, uscc: str) -> Enterprise:
     """The enterprise for its owner, clerks, admins and auditors; 404 for anyone else."""
-    enterprise = Enterprise.objects.filter(uscc=(uscc or "").upper()).first()
+    enterprise = enterprise_by_code(uscc)
     if enterprise is None:
         raise Http404
     if user.reads_everything or user.is_clerk or enterprise.owner_id == user.pk:
@@ -67,11 +83,10 @@ def enterprise_for_owner(user: Any, uscc: str, id_number: str = "") -> Enterpris
 
     if not user.is_applicant:
         raise PermissionDenied
-    enterprise = Enterprise.objects.filter(uscc=(uscc or "").strip().upper()).first()
+    enterprise = enterprise_by_code(uscc)
     if enterprise is None:
         raise Http404
-    people = {str((enterprise.data.get(r) or {}).get("id_number", "")).upper() for r in ("legal_rep", "liaison")}
-    if enterprise.owner_id == user.pk or (id_number and id_number.strip().upper() in people - {""}):
+    if enterprise.owner_id == user.pk or acts_for(enterprise, id_number):
         return enterprise
     raise Http404
 
@@ -101,7 +116,8 @@ def preview_drafts(limit: int = 10) -> dict[str, dict]:
 
 
 def enterprise_access_log(enterprise: Enterprise) -> QuerySet:
-    """Who verified the enterprise online, newest first (for the enterprise itself)."""
+    """Who verified the enterprise online, newest first (for the enterprise itself): every lookup, the caller
+    pages."""
     from .models import AccessLogEntry
 
-    return AccessLogEntry.objects.filter(uscc=enterprise.uscc).select_related("institution")[:500]
+    return AccessLogEntry.objects.filter(uscc=enterprise.uscc).select_related("institution").order_by("-at", "-id")

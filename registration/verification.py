@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from departments.models import Filing
+from portal.calendar import beijing_date
 
 from .models import AccessLogEntry, Enterprise, Institution
 
@@ -147,7 +148,7 @@ def verification_facts(enterprise: Enterprise) -> dict[str, Any]:
                 "department": code,
                 "state": f.state,
                 "reference_no": f.reference_no,
-                "date": (f.decided_at or f.updated_at).date().isoformat(),
+                "date": beijing_date(f.decided_at or f.updated_at).isoformat(),
             }
             for code, f in latest.items()
         ],
@@ -176,4 +177,7 @@ def register_facts(uscc: str) -> dict[str, Any] | None:
 
 
 def access_log_write(*, institution: Institution, uscc: str, purpose: str, status: int) -> None:
+    """One lookup in the access log. `uscc` is canonical; a malformed code (answered 400) is kept as far as the
+    column holds it, and a purpose too long for the column was refused with 400 before it got here, so the
+    refusal is logged with the part that fits."""
     AccessLogEntry.objects.create(institution=institution, uscc=uscc[:40], purpose=purpose[:200], status=status)

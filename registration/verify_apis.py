@@ -15,8 +15,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from forms_engine.canonical import compact
 from forms_engine.validators import uscc_problem
 from portal.errors import PortalError
+from portal.pagination import list_schema, paginated
 
 from .models import Institution
 from .selectors import enterprise_access_log, enterprise_for
@@ -89,6 +91,10 @@ class VerificationOut(serializers.Serializer):
     signature = serializers.CharField(help_text="Ed25519 over the JSON without `signature`, keys sorted, compact.")
 
 
+# The access log keeps the purpose an institution states; a longer one is refused, never cut.
+PURPOSE_MAX_LENGTH = 200
+
+
 class VerifyApi(APIView):
     """Verify a registration instead of asking for paper. Every call is written to the enterprise's access log."""
 
@@ -104,7 +110,14 @@ class VerifyApi(APIView):
         purpose = request.query_params.get("purpose", "").strip()
         if request.user.purpose_required and not purpose:
             raise PortalError(_("State the purpose of this lookup."), {"purpose": [_("This field is required.")]})
-        code = uscc.strip().upper()
+        if len(purpose) > PURPOSE_MAX_LENGTH:
+            raise PortalError(
+                _("The purpose is too long."),
+                {"purpose": [_("At most %(n)d characters (this has %(len)d).") % {"n": PURPOSE_MAX_LENGTH,
+                                                                                   "len": len(purpose)}]},
+            )  # fmt: skip
+        # Any accepted spelling (full-width, lower case, spaced) is answered and logged under the canonical code.
+        code = compact(uscc)
         problem = uscc_problem(code)
         if problem:
             raise PortalError(_("Not a valid unified social credit code."), {"uscc": [problem]})
@@ -119,8 +132,8 @@ class VerifyApi(APIView):
         if isinstance(user, Institution):
             access_log_write(
                 institution=user,
-                uscc=kwargs.get("uscc", ""),
-                purpose=request.query_params.get("purpose", ""),
+                uscc=compact(kwargs.get("uscc", "")),
+                purpose=request.query_params.get("purpose", "").strip(),
                 status=response.status_code,
             )
         return super().finalize_response(request, response, *args, **kwargs)
@@ -148,8 +161,7 @@ class AccessLogOut(serializers.Serializer):
 class EnterpriseAccessLogApi(APIView):
     """`GET /api/v1/enterprises/<uscc>/access-log`: who looked at this enterprise's data, when and why."""
 
-    @extend_schema(responses=AccessLogOut(many=True))
+    @list_schema(AccessLogOut)
     def get(self, request: Request, uscc: str) -> Response:
         enterprise = enterprise_for(request.user, uscc)
-        entries = enterprise_access_log(enterprise)
-        return Response(AccessLogOut(entries, many=True).data)
+        return paginated(request, enterprise_access_log(enterprise), AccessLogOut)

@@ -102,7 +102,7 @@ def test_every_problem_is_reported_at_once_by_path():
     data["investors"][0]["subscribed_amount"] = "1.00"
     data["postcode"] = "518000"
     data["name_zh"] = "东莞市华信电子(贸易)有限公司"
-    data["name_en"] = "Huaxin Electronics，Ltd"
+    data["name_en"] = "Huaxin 电子 Ltd"
     data["main_products"][0]["hs_code"] = "85"
     del data["phone"]
 
