@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from forms_engine import codetables
 from forms_engine.apis import item_json
+from portal.pagination import list_schema, paginated
 
 from .routing import RoutingFacts
 from .selectors import department_list, unified_form_for
@@ -32,9 +33,9 @@ class DepartmentListApi(APIView):
     permission_classes = [AllowAny]
     serializer_class = DepartmentOutput
 
+    @list_schema(DepartmentOutput)
     def get(self, request: Request) -> Response:
-        departments = department_list().prefetch_related("prerequisites")
-        return Response(DepartmentOutput(departments, many=True).data)
+        return paginated(request, department_list().prefetch_related("prerequisites"), DepartmentOutput)
 
 
 class UnifiedFormQuery(serializers.Serializer):

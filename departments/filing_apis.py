@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.errors import PortalError
+from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_since
+from portal.parsers import json_loads_strict
+
 from .adapters.http import SIGNATURE_HEADER, signature_valid
 from .filings import filing_decide, filing_open, filing_redispatch
-from .models import Department, Filing
+from .models import Department, Filing, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
 
 
@@ -50,17 +59,31 @@ class FilingDetailOut(FilingOut):
         return filing.form_version.number if filing.form_version else None
 
 
-class FilingListApi(APIView):
-    """`GET /api/v1/filings?state=&department=`."""
+class FilingListQuery(serializers.Serializer):
+    state = serializers.ChoiceField(choices=FilingState.choices, required=False)
+    department = serializers.CharField(required=False, help_text="department code")
 
-    @extend_schema(responses=FilingOut(many=True))
+    def validate_department(self, value: str) -> str:
+        code = value.strip().upper()
+        if not Department.objects.filter(code=code).exists():
+            raise serializers.ValidationError(gettext("No department has this code."))
+        return code
+
+
+class FilingListApi(APIView):
+    """`GET /api/v1/filings?state=&department=&updated_since=`: the filings the caller may see, oldest first, in
+    pages (`Link`, `X-Total-Count`)."""
+
+    @list_schema(FilingOut, parameters=(FilingListQuery, UPDATED_SINCE))
     def get(self, request: Request) -> Response:
-        filings = filings_visible_to(request.user).order_by("created_at", "id")
-        if state := request.query_params.get("state"):
+        query = FilingListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filings = updated_since(request, filings_visible_to(request.user), "updated_at")
+        if state := query.validated_data.get("state"):
             filings = filings.filter(state=state)
-        if department := request.query_params.get("department"):
-            filings = filings.filter(department__code=department.upper())
-        return Response(FilingOut(filings[:500], many=True).data)
+        if department := query.validated_data.get("department"):
+            filings = filings.filter(department__code=department)
+        return paginated(request, filings, FilingOut)
 
 
 class FilingDetailApi(APIView):
@@ -91,16 +114,13 @@ class RejectIn(serializers.Serializer):
 
 
 class CorrectionIn(serializers.Serializer):
-    items = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1)
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        help_text="Item keys the applicant must correct: items your department's form reads; after the licence, "
+        "not register items (those change through a change registration).",
+    )
     reason = serializers.CharField(max_length=1000)
-
-    def validate_items(self, items: list[str]) -> list[str]:
-        filing: Filing = self.context["filing"]
-        known = set(filing.application.data)
-        unknown = [i for i in items if i not in known]
-        if unknown:
-            raise serializers.ValidationError(f"not items of this application: {', '.join(unknown)}")
-        return items
 
 
 class _DecisionApi(APIView):
@@ -161,37 +181,82 @@ class FilingRedispatchApi(APIView):
 
 
 class CallbackIn(serializers.Serializer):
-    filing_id = serializers.IntegerField()
+    """The signed body of a department system's decision (docs/department-protocol.md)."""
+
+    filing_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    round = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="The delivery round this decision answers (the delivery's `round`)."
+    )
+    sent_at = serializers.DateTimeField(
+        help_text="When the department system sent this callback (ISO 8601 with offset); part of the signed body."
+    )
     decision = serializers.ChoiceField(choices=["approved", "rejected", "correction_requested"])
     reference_no = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
-    items = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=100,
+        help_text="correction_requested: the items to correct, checked like a clerk's (at least one).",
+    )  # fmt: skip
+
+
+class CallbackOut(FilingOut):
+    changed = serializers.BooleanField(help_text="False: a replay or a stale decision; nothing was changed.")
+    note = serializers.CharField(help_text="Why nothing changed, when it did not.")
 
 
 class DepartmentCallbackApi(APIView):
     """`POST /api/v1/departments/<code>/callback`: a department system reports a decision, signed with its key
-    (`X-Signature: sha256=<HMAC of the body>`). Replays are answered 200 and change nothing."""
+    (`X-Signature: sha256=<hex HMAC-SHA256 of the exact body>`). The body names the delivery round it answers and
+    the time it was sent. A replay, or a decision for an earlier round or sent too long ago, answers 200 with
+    `"changed": false` and changes nothing. See docs/department-protocol.md."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=CallbackIn, responses={200: FilingOut})
+    @extend_schema(
+        request=CallbackIn,
+        responses={200: CallbackOut},
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True,
+                description="sha256=<hex HMAC-SHA256 of the exact request body with the department's key>",
+            )  # fmt: skip
+        ],
+    )
     def post(self, request: Request, code: str) -> Response:
         department = get_object_or_404(Department, code=code.upper())
-        if not signature_valid(department.hmac_secret, request.body, request.headers.get(SIGNATURE_HEADER)):
-            raise PermissionDenied("bad signature")
         try:
-            body = json.loads(request.body)
-        except ValueError:
-            body = None
+            raw = request.body
+        except RequestDataTooBig:
+            raise ParseError(_("The request body is too large.")) from None
+        if not signature_valid(department.hmac_secret, raw, request.headers.get(SIGNATURE_HEADER)):
+            raise PermissionDenied("bad signature")
+        body = json_loads_strict(raw)
         data = CallbackIn(data=body if isinstance(body, dict) else {})
         data.is_valid(raise_exception=True)
         d = data.validated_data
         filing = Filing.objects.filter(pk=d["filing_id"], department=department).first()
         if filing is None:
             raise Http404
+        now = timezone.now()
+        if d["sent_at"] > now + dt.timedelta(seconds=settings.CALLBACK_CLOCK_SKEW_SECONDS):
+            raise PortalError(
+                _("The request has errors; see “errors”."),
+                {"sent_at": [_("The time is in the future; check the department system's clock.")]},
+            )
+        if d["sent_at"] < now - dt.timedelta(seconds=settings.CALLBACK_MAX_AGE_SECONDS):
+            note = _("Sent too long ago (%(when)s): not taken.") % {"when": d["sent_at"].isoformat()}
+            return Response({**FilingOut(filing).data, "changed": False, "note": note})
         filing, changed = filing_decide(
             filing_id=filing.pk, decision=d["decision"], actor=None, reference_no=d["reference_no"],
-            reason=d["reason"], items=d["items"], replay_ok=True,
+            reason=d["reason"], items=d["items"], round=d["round"],
         )  # fmt: skip
-        return Response({**FilingOut(filing).data, "changed": changed})
+        note = ""
+        if not changed:
+            note = (
+                _("Answers round %(round)d; the filing is in round %(current)d: not taken.")
+                % {"round": d["round"], "current": filing.round}
+                if d["round"] < filing.round
+                else _("Already recorded.")
+            )
+        return Response({**FilingOut(filing).data, "changed": changed, "note": note})

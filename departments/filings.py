@@ -22,15 +22,18 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from forms_engine.compose import items_needed
 from forms_engine.projection import project
-from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
+from forms_engine.selectors import CurrentForm, data_item_specs, form_version_spec, forms_current
 from portal.audit import audit_record_many
+from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
 
-from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for
+from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for, delivery_policy
 from .models import Department, Filing, FilingKind, FilingState
 
 logger = logging.getLogger(__name__)
 S = FilingState
+# Doubling stops here: a department down for a day is tried again at least every hour until the limit.
+MAX_BACKOFF_SECONDS = 3600.0
 
 
 def payload_hash(payload: Any) -> str:
@@ -196,15 +199,18 @@ def _release(filing, version_id, payload, digest, references, after, events) -> 
         _enqueue(filing)
 
 
-def filings_resend_changed(*, application: Any, data: dict, always: set[str]) -> list[Filing]:
+def filings_resend_changed(
+    *, application: Any, data: dict, always: set[str], frozen: set[str] = frozenset()
+) -> list[Filing]:
     """After the applicant's corrections: a new delivery round for each released filing whose payload changed,
-    and for the departments in `always` (those that asked for the correction)."""
+    and for the departments in `always` (those that asked for the correction). Departments in `frozen` keep what
+    they decided (market supervision after the licence: its record changes only through a change registration)."""
     resent, events = [], []
     filings = list(application.filings.select_for_update().select_related("department"))
     by_code = {f.department.code: f for f in filings}
     forms, items = forms_current(), data_item_specs()
     for filing in filings:
-        if filing.state == S.WAITING or not filing.uses_department_form:
+        if filing.state == S.WAITING or not filing.uses_department_form or filing.department.code in frozen:
             continue
         _ready, references = _prerequisites_met(filing, by_code)
         version_id, payload, digest = _project(filing, data, references or filing.references, forms, items)
@@ -279,18 +285,24 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
         application_lock(application_id)
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
         if filing.state != S.QUEUED or filing.round != delivery.round:
+            answered = isinstance(result, Delivered) and result.reference and not filing.reference_no
+            if filing.round == delivery.round and answered:
+                # The department decided before its answer to the delivery was recorded (its callback came
+                # first); keep the reference number the answer carries if the decision gave none.
+                Filing.objects.filter(pk=filing.pk).update(reference_no=result.reference[:REFERENCE_MAX_LENGTH])
             return "stale"  # resent or decided meanwhile: this attempt's outcome no longer matters
+        policy, _problems = delivery_policy(delivery.config)
         filing.attempts += 1
         filing.claimed_until = None
         if isinstance(result, TransientError):
             filing.last_error = str(result)[:2000]
-            if filing.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            if filing.attempts >= policy.max_attempts:
                 filing.fail()
                 filing.next_attempt_at = None
                 filing.save(update_fields=bookkeeping)
                 _audit(filing, "filing.failed", after={"attempts": filing.attempts}, message=filing.last_error)
                 return "failed"
-            delay = settings.DELIVERY_BACKOFF_SECONDS * 2 ** (filing.attempts - 1)
+            delay = min(policy.backoff_seconds * 2 ** (filing.attempts - 1), MAX_BACKOFF_SECONDS)
             filing.next_attempt_at = timezone.now() + dt.timedelta(seconds=delay)
             filing.save(update_fields=bookkeeping)
             _audit(
@@ -361,6 +373,65 @@ def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
 # --- Decisions ------------------------------------------------------------------------------------------------
 
 DECISIONS = ("approved", "rejected", "correction_requested")
+# What a clerk or a department system may write with a decision; longer text is refused, never cut.
+REASON_MAX_LENGTH = 1000
+REFERENCE_MAX_LENGTH = 60
+
+
+def correction_items_offered(filing: Filing) -> list[str]:
+    """The items a department may send back to the applicant, in dictionary order: those its form (the version
+    this filing was built with) reads and the applicant types. Once the enterprise holds its licence, register
+    items are not among them: the register changes only through a change registration that market supervision
+    reviews (one copy of the truth), never through another department's correction."""
+    if filing.kind != FilingKind.REGISTRATION or filing.form_version_id is None:
+        return []
+    items = data_item_specs()
+    needed = items_needed([form_version_spec(filing.form_version)])
+    licensed = filing.application.enterprise_id is not None
+    return [
+        key
+        for key, item in items.items()
+        if key in needed and not item.issued and not (licensed and not item.department_specific)
+    ]
+
+
+def correction_items_errors(filing: Filing, items: Any) -> list[str]:
+    """Why `items` cannot be sent back for correction (empty when they can): a non-empty list of item keys,
+    each one the department's form reads and, after the licence, not a register item."""
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        return [_("Name at least one item the applicant must correct.")]
+    offered = set(correction_items_offered(filing))
+    specs = data_item_specs()
+    errors = []
+    for key in dict.fromkeys(items):
+        if key in offered:
+            continue
+        label = specs[key].label_en if key in specs and _english() else specs[key].label if key in specs else key
+        if key in specs and filing.application.enterprise_id is not None and not specs[key].department_specific:
+            errors.append(
+                _("%(item)s (%(key)s) is in the register: it changes only through a change registration that "
+                  "market supervision reviews; ask the enterprise to file one.") % {"item": label, "key": key}
+            )  # fmt: skip
+        elif key in specs:
+            errors.append(_("%(item)s (%(key)s) is not on your department's form.") % {"item": label, "key": key})
+        else:
+            errors.append(_("%(key)s is not a data item.") % {"key": key})
+    return errors
+
+
+def _english() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("en")
+
+
+def decision_text_errors(*, reason: str, reference_no: str) -> dict[str, list[str]]:
+    errors = {}
+    for key, value, limit in (("reason", reason, REASON_MAX_LENGTH), ("reference_no", reference_no,
+                                                                        REFERENCE_MAX_LENGTH)):  # fmt: skip
+        if len(value) > limit:
+            errors[key] = [_("At most %(n)d characters (this has %(len)d).") % {"n": limit, "len": len(value)}]
+    return errors
 
 
 def filing_decide(
@@ -371,30 +442,70 @@ def filing_decide(
     reference_no: str = "",
     reason: str = "",
     items: list[str] | None = None,
-    replay_ok: bool = False,
+    round: int | None = None,
 ) -> tuple[Filing, bool]:
-    """Record a department's decision. Returns (filing, changed). With `replay_ok` (department callbacks) the same
-    decision arriving again changes nothing and is not an error; otherwise a decided filing answers 409."""
-    from registration.services import application_after_filing_decision, application_lock
+    """Record a department's decision (a clerk in the workbench or API, or the department system's callback).
+    Returns (filing, changed).
 
+    `round` is given by department callbacks: the delivery round the decision answers. A decision for an earlier
+    round is stale, and the same decision again is a replay: neither changes anything (changed is False). A
+    round that was never delivered is refused. A decision may arrive before the department's answer to the
+    delivery was recorded (the filing is still queued, or failed after its retries): the department evidently has
+    the filing, so it is marked dispatched first. Without `round` (a clerk) a decided filing answers 409.
+    Raises PortalError (400) for a bad decision, text too long, or correction items the department may not
+    name; StateConflict (409) for a transition the filing's state does not allow."""
     if decision not in DECISIONS:
         raise PortalError(_("Unknown decision."), {"decision": [_("Use approved, rejected or correction_requested.")]})
+    errors = decision_text_errors(reason=reason, reference_no=reference_no)
+    if errors:
+        raise PortalError(_("The request has errors; see “errors”."), errors)
+    from registration.services import application_after_filing_decision, application_lock
+
     with transaction.atomic():
         application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
-        filing = Filing.objects.select_for_update().select_related("department", "application").get(pk=filing_id)
-        if decision == "correction_requested" and filing.kind != FilingKind.REGISTRATION:
-            # Only a registration goes back to the applicant's cloud form; a change or a copy request is decided.
-            raise PortalError(
-                _("Only a registration can be sent back for correction; approve or reject this one."),
-                {"decision": [_("Use approved or rejected.")]},
-            )
-        if replay_ok and filing.state == decision and (not reference_no or reference_no == filing.reference_no):
-            return filing, False
+        filing = (
+            Filing.objects.select_for_update(of=("self",))  # form_version is an outer join: lock the filing only
+            .select_related("department", "application", "form_version")
+            .get(pk=filing_id)
+        )
+        if round is not None:
+            if round < filing.round:
+                return filing, False  # answers an earlier delivery: the applicant has since resubmitted
+            if round > filing.round:
+                raise PortalError(
+                    _("The request has errors; see “errors”."),
+                    {"round": [_("This filing was never delivered in round %(round)d; it is in round %(current)d.")
+                               % {"round": round, "current": filing.round}]},
+                )  # fmt: skip
+            if filing.state == decision and (not reference_no or reference_no == filing.reference_no):
+                return filing, False  # the same decision again
+        if decision == "correction_requested":
+            if filing.kind != FilingKind.REGISTRATION:
+                # Only a registration goes back to the applicant's cloud form; a change or a copy request is decided.
+                raise PortalError(
+                    _("Only a registration can be sent back for correction; approve or reject this one."),
+                    {"decision": [_("Use approved or rejected.")]},
+                )
+            problems = correction_items_errors(filing, items)
+            if problems:
+                raise PortalError(_("These items cannot be sent back for correction."), {"items": problems})
+        events: list[dict] = []
+        if round is not None and filing.state in (S.QUEUED, S.FAILED):
+            filing.dispatch()
+            _mark_dispatched(filing)
+            filing.next_attempt_at = None
+            events.append(
+                _event(filing, "filing.dispatched", after={"state": "dispatched"},
+                       message="the department's decision arrived before its answer to the delivery")
+            )  # fmt: skip
         before = {"state": filing.state, "reference_no": filing.reference_no}
+        transitions = {
+            "approved": filing.approve,
+            "rejected": filing.reject,
+            "correction_requested": filing.request_correction,
+        }
         try:
-            {"approved": filing.approve, "rejected": filing.reject, "correction_requested": filing.request_correction}[
-                decision
-            ]()
+            transitions[decision]()
         except TransitionNotAllowed:
             raise StateConflict(
                 _("This filing cannot be %(decision)s now.") % {"decision": decision}, state=filing.state
@@ -403,29 +514,25 @@ def filing_decide(
         filing.decided_by = actor if getattr(actor, "pk", None) else None
         if decision == "approved":
             filing.reference_no = reference_no or filing.reference_no or _reference_for(filing)
-            filing.message = reason
-        else:
-            filing.message = reason
+        filing.message = reason
         if decision == "correction_requested":
-            filing.correction_items = list(items or [])
+            filing.correction_items = list(dict.fromkeys(items or []))
         try:
             filing.save()
         except ConcurrentTransition:
             raise StateConflict(_("Someone else decided this filing at the same moment."), state=filing.state) from None
-        _audit(
-            filing,
-            f"filing.{decision}",
-            actor=actor,
-            before=before,
-            after={"state": filing.state, "reference_no": filing.reference_no, "items": filing.correction_items},
-            message=reason,
-        )
+        events.append(
+            _event(filing, f"filing.{decision}", actor=actor, before=before,
+                   after={"state": filing.state, "reference_no": filing.reference_no, "items": filing.correction_items},
+                   message=reason)
+        )  # fmt: skip
+        audit_record_many(events)
         application_after_filing_decision(filing=filing, actor=actor)
     return filing, True
 
 
 def _reference_for(filing: Filing) -> str:
-    return f"{filing.department.code}-{timezone.localdate():%Y%m%d}-{filing.pk:06d}"
+    return f"{filing.department.code}-{beijing_today():%Y%m%d}-{filing.pk:06d}"
 
 
 def filing_open(*, filing: Filing, clerk: Any) -> None:

@@ -50,6 +50,18 @@ class Department(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
 
+    def clean(self) -> None:
+        from .adapters import delivery_policy
+
+        _policy, problems = delivery_policy(self.adapter_config)
+        if not isinstance(self.adapter_config, dict):
+            problems["adapter_config"] = "an object of settings"
+        elif self.adapter_kind == AdapterKind.HTTP and not str(self.adapter_config.get("endpoint") or "").strip():
+            problems["endpoint"] = "the department system's URL, or “sandbox”"
+        if problems:
+            messages = [_("%(key)s must be %(what)s.") % {"key": k, "what": v} for k, v in problems.items()]
+            raise ValidationError({"adapter_config": messages})
+
     @property
     def queue(self) -> str:
         """The Celery queue this department's deliveries run on."""
@@ -232,9 +244,10 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     def release(self):
         """Prerequisites approved: the payload is projected and pinned, and delivery is enqueued."""
 
-    @transition(field=state, source=S.QUEUED, target=S.DISPATCHED)
+    @transition(field=state, source=[S.QUEUED, S.FAILED], target=S.DISPATCHED)
     def dispatch(self):
-        """The adapter delivered the payload; the department has it (clerk queue or its own system)."""
+        """The adapter delivered the payload; the department has it (clerk queue or its own system). From
+        `failed` only when the department's decision shows it received the filing after all."""
 
     @transition(field=state, source=S.QUEUED, target=S.FAILED)
     def fail(self):
@@ -282,6 +295,11 @@ class SandboxSetting(models.Model):
         _("fail the first N requests"), default=0, help_text=_("Then behave as set (0: never fail).")
     )
     decision_delay_seconds = models.FloatField(_("decide after (seconds)"), default=10)
+    decide_before_answering = models.BooleanField(
+        _("call back before answering the delivery"),
+        default=False,
+        help_text=_("Decide at once and call the portal back before answering the delivery request itself."),
+    )
     hang_seconds = models.FloatField(_("time-out hang (seconds)"), default=15)
     correction_items = models.JSONField(_("items to correct"), default=list, blank=True)
     reason = models.CharField(_("reason given"), max_length=300, blank=True)
@@ -301,6 +319,7 @@ class SandboxReceipt(models.Model):
     department_code = models.CharField(max_length=16)
     idempotency_key = models.CharField(max_length=100)
     filing_id = models.BigIntegerField()
+    round = models.PositiveIntegerField(default=1, help_text="the delivery round, which the callback names")
     payload = models.JSONField()
     callback_url = models.CharField(max_length=300)
     reference_no = models.CharField(max_length=60)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from forms_engine.models import FormVersion
 from forms_engine.selectors import form_version_spec
+from portal.calendar import beijing_today
 
 from .adapters.http import SIGNATURE_HEADER, canonical_json, sign, signature_valid
 from .models import FORM_KINDS, Department, FilingKind, SandboxReceipt, SandboxSetting
@@ -51,8 +52,8 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
     key = request.headers.get("Idempotency-Key", "")
     try:
         body = json.loads(request.body)
-        filing_id, payload = int(body["filing_id"]), body["payload"]
-    except (ValueError, KeyError, TypeError):
+        filing_id, payload, round_ = int(body["filing_id"]), body["payload"], int(body.get("round") or 1)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return JsonResponse({"detail": "malformed filing"}, status=400)
     setting, _ = SandboxSetting.objects.get_or_create(department_code=department.code)
     if setting.mode == SandboxSetting.Mode.FAIL:
@@ -61,7 +62,7 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
         SandboxSetting.objects.filter(pk=setting.pk).update(requests_seen=F("requests_seen") + 1)
         if setting.requests_seen < setting.fail_times:
             return JsonResponse({"detail": "system unavailable"}, status=503)
-    receipt = _receipt(department.code, key, filing_id, payload, body.get("callback_url", ""))
+    receipt = _receipt(department.code, key, filing_id, round_, payload, body.get("callback_url", ""))
     if setting.mode == SandboxSetting.Mode.TIMEOUT:
         time.sleep(setting.hang_seconds)  # the receipt is recorded; the answer comes too late for the client
     if setting.mode == SandboxSetting.Mode.REFUSE:
@@ -73,19 +74,22 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
     )
     if problems:
         return JsonResponse({"detail": "; ".join(problems)}, status=422)
-    if receipt.times_received == 1 and setting.decision_delay_seconds >= 0:  # negative: never decide (benchmarks)
+    if receipt.times_received == 1 and setting.decide_before_answering:
+        # Like a department system that decides at once and calls back before answering the delivery itself.
+        decide_later.apply((receipt.pk,))
+    elif receipt.times_received == 1 and setting.decision_delay_seconds >= 0:  # negative: never decide (benchmarks)
         decide_later.apply_async((receipt.pk,), countdown=setting.decision_delay_seconds)
     return JsonResponse({"reference_no": receipt.reference_no, "received_at": receipt.received_at.isoformat()})
 
 
-def _receipt(code: str, key: str, filing_id: int, payload: dict, callback_url: str) -> SandboxReceipt:
+def _receipt(code: str, key: str, filing_id: int, round_: int, payload: dict, callback_url: str) -> SandboxReceipt:
     try:
         with transaction.atomic():
             receipt = SandboxReceipt.objects.create(
-                department_code=code, idempotency_key=key, filing_id=filing_id, payload=payload,
+                department_code=code, idempotency_key=key, filing_id=filing_id, round=round_, payload=payload,
                 callback_url=callback_url, reference_no="",
             )  # fmt: skip
-            receipt.reference_no = f"{code}{timezone.localdate():%Y%m%d}{receipt.pk:06d}"
+            receipt.reference_no = f"{code}{beijing_today():%Y%m%d}{receipt.pk:06d}"
             receipt.save(update_fields=["reference_no"])
             return receipt
     except IntegrityError:
@@ -114,6 +118,8 @@ def decide_later(receipt_id: int) -> str:
     body = canonical_json(
         {
             "filing_id": receipt.filing_id,
+            "round": receipt.round,
+            "sent_at": timezone.now().isoformat(),
             "decision": decision,
             "reference_no": receipt.reference_no,
             "reason": setting.reason,

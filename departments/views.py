@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from forms_engine.display import change_rows, item_label
-from forms_engine.selectors import data_item_specs, form_version_spec
+from forms_engine.selectors import form_version_spec
 from forms_engine.spec import FormSpec
-from portal.errors import PortalError
+from portal.errors import PortalError, StateConflict
+from portal.pagination import page_of
 from portal.permissions import reader_required, role_required
 
-from .filings import filing_decide, filing_open, filing_redispatch
+from .filings import correction_items_offered, filing_decide, filing_open, filing_redispatch
 from .models import FORM_KINDS, Department, Filing, FilingKind, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
 
@@ -60,13 +61,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     days = request.GET.get("older_than_days", "")
     if days.isdigit():
         shown = shown.filter(dispatched_at__lt=now - dt.timedelta(days=int(days)))
-    shown = shown.order_by(F("dispatched_at").asc(nulls_last=True), "id")[:200]
+    page = page_of(request, shown.order_by(F("dispatched_at").asc(nulls_last=True), "id"))
     return render(
         request,
         "departments/queue.html",
         {
             "department": department,
-            "filings": shown,
+            "filings": page.items,
+            "page": page,
             "counts": counts,
             "overdue_count": overdue.count(),
             "state": state,
@@ -168,8 +170,6 @@ def filing_document(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workbench_user
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from registration.selectors import application_timeline
-
     filing = filing_for(request.user, pk)
     can_decide = filing_can_decide(request.user, filing)
     if request.method == "POST":
@@ -178,8 +178,19 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _decide(request, filing)
     if can_decide:
         filing_open(filing=filing, clerk=request.user)
-    items = data_item_specs()
-    item_choices = [(key, item_label(key)) for key in filing.application.data if key in items]
+    return _filing_page(request, filing, can_decide)
+
+
+def _filing_page(
+    request: HttpRequest, filing: Filing, can_decide: bool, decision: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The filing with its payload and the decision forms; `decision` re-shows what the clerk typed, with the
+    errors, when a decision was refused (nothing a clerk typed is lost or cut)."""
+    from registration.selectors import application_timeline
+
+    decision = decision or {}
+    chosen = set(decision.get("items", []))
+    item_choices = [(key, item_label(key), key in chosen) for key in correction_items_offered(filing)]
     return render(
         request,
         "departments/filing.html",
@@ -193,40 +204,49 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if filing.uses_department_form
             else [],
             "change_rows": review_rows(filing.payload) if filing.kind == FilingKind.CHANGE_REVIEW else [],
-            "timeline": list(reversed(application_timeline(filing.application_id)))[:30],
+            "timeline": list(reversed(application_timeline(filing.application_id))),
             "can_decide": can_decide and filing.state == S.DISPATCHED,
             "item_choices": item_choices,
+            "decision": decision,
         },
+        status=status,
     )
 
 
 def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
     action = request.POST.get("action")
+    typed = {
+        "action": action,
+        "reference_no": request.POST.get("reference_no", "").strip(),
+        "reason": request.POST.get("reason", "").strip(),
+        "items": request.POST.getlist("items"),
+    }
     arguments: dict = {"filing_id": filing.pk, "actor": request.user}
     if action == "approve":
-        arguments |= {"decision": "approved", "reference_no": request.POST.get("reference_no", "")[:60]}
+        arguments |= {"decision": "approved", "reference_no": typed["reference_no"]}
     elif action == "reject":
-        arguments |= {"decision": "rejected", "reason": request.POST.get("reason", "").strip()[:1000]}
+        arguments |= {"decision": "rejected", "reason": typed["reason"]}
     elif action == "correct":
-        arguments |= {
-            "decision": "correction_requested",
-            "reason": request.POST.get("reason", "").strip()[:1000],
-            "items": [i for i in request.POST.getlist("items") if i in filing.application.data],
-        }
+        arguments |= {"decision": "correction_requested", "reason": typed["reason"], "items": typed["items"]}
     else:
         messages.error(request, _("Choose approve, reject or request correction."))
         return redirect("workbench:filing", filing.pk)
-    if action in ("reject", "correct") and not arguments["reason"]:
-        messages.error(request, _("Give the reason the applicant will read."))
-        return redirect("workbench:filing", filing.pk)
-    if action == "correct" and not arguments["items"]:
-        messages.error(request, _("Pick the items the applicant must correct."))
-        return redirect("workbench:filing", filing.pk)
-    try:
-        decided, _changed = filing_decide(**arguments)
-    except PortalError as exc:
-        messages.error(request, str(exc.detail))
-        return redirect("workbench:filing", filing.pk)
+    errors: dict[str, list[str]] = {}
+    if action in ("reject", "correct") and not typed["reason"]:
+        errors["reason"] = [_("Give the reason the applicant will read.")]
+    if action == "correct" and not typed["items"]:
+        errors["items"] = [_("Pick the items the applicant must correct.")]
+    if not errors:
+        try:
+            decided, _changed = filing_decide(**arguments)
+        except StateConflict as exc:
+            messages.error(request, str(exc.detail))
+            return redirect("workbench:filing", filing.pk)
+        except PortalError as exc:
+            errors = exc.errors or {"": [str(exc.detail)]}
+    if errors:
+        problems = [message for messages_ in errors.values() for message in messages_]
+        return _filing_page(request, filing, True, decision={**typed, "problems": problems}, status=400)
     decided.application.refresh_from_db()
     enterprise = decided.application.enterprise
     if decided.department.code == "AIC" and decided.state == S.APPROVED and enterprise:
@@ -260,4 +280,5 @@ def failed(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc.detail))
         return redirect("workbench:failed")
     filings = filings_visible_to(request.user).filter(Q(state=S.FAILED) | Q(state=S.QUEUED, attempts__gt=0))
-    return render(request, "departments/failed.html", {"filings": filings.order_by("updated_at")[:200]})
+    page = page_of(request, filings.order_by("updated_at", "id"))
+    return render(request, "departments/failed.html", {"filings": page.items, "page": page})

@@ -1,6 +1,5 @@
 """Who may see and decide filings, department callbacks, replays, concurrent decisions, the audit chain."""
 
-import json
 import threading
 
 import pytest
@@ -12,7 +11,7 @@ from departments.models import Department, Filing
 from portal.audit import audit_chain_verify
 from portal.models import AuditEvent
 from registration.models import Application
-from tests.workflow import Api, all_by_clerk_queue, deliver_all, filing, make_clerks, submitted_trader
+from tests.workflow import Api, all_by_clerk_queue, callback, deliver_all, filing, make_clerks, submitted_trader
 
 pytestmark = pytest.mark.django_db
 
@@ -126,14 +125,7 @@ def test_decision_inputs_are_checked(licensed):
 
 
 def _callback(code: str, body: dict, secret: str | None = None):
-    raw = json.dumps(body).encode()
-    department = Department.objects.get(code=code)
-    return Client().post(
-        f"/api/v1/departments/{code}/callback",
-        raw,
-        content_type="application/json",
-        HTTP_X_SIGNATURE=sign(secret if secret is not None else department.hmac_secret, raw),
-    )
+    return callback(code, body, secret)
 
 
 def test_callback_with_bad_signature_is_403_and_changes_nothing(licensed):

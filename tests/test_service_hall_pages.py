@@ -157,13 +157,16 @@ def test_correction_needs_items_and_a_reason(client, licensed):
     client.force_login(clerks["NTAX"])
     ntax = filing(application_id, "NTAX")
 
-    client.post(f"/workbench/filings/{ntax.pk}/", {"action": "correct", "items": ["phone"], "reason": ""})
+    client.post(f"/workbench/filings/{ntax.pk}/", {"action": "correct", "items": ["accounting_standard"], "reason": ""})
     client.post(f"/workbench/filings/{ntax.pk}/", {"action": "correct", "reason": "x"})
     assert Filing.objects.get(pk=ntax.pk).state == "dispatched"
 
-    client.post(f"/workbench/filings/{ntax.pk}/", {"action": "correct", "items": ["phone"], "reason": "电话打不通"})
+    client.post(
+        f"/workbench/filings/{ntax.pk}/",
+        {"action": "correct", "items": ["accounting_standard"], "reason": "会计制度选错了"},
+    )
     assert Filing.objects.get(pk=ntax.pk).state == "correction_requested"
-    assert Application.objects.get(pk=application_id).editable_items == ["phone"]
+    assert Application.objects.get(pk=application_id).editable_items == ["accounting_standard"]
 
 
 def test_workbench_outsiders(client, licensed, applicant):

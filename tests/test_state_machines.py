@@ -23,7 +23,7 @@ APPLICATION_TRANSITIONS = {
 }
 FILING_TRANSITIONS = {
     "release": ({F.WAITING}, F.QUEUED),
-    "dispatch": ({F.QUEUED}, F.DISPATCHED),
+    "dispatch": ({F.QUEUED, F.FAILED}, F.DISPATCHED),
     "fail": ({F.QUEUED}, F.FAILED),
     "redispatch": ({F.FAILED}, F.QUEUED),
     "approve": ({F.DISPATCHED}, F.APPROVED),

@@ -35,6 +35,26 @@ class Api:
         return self.client.patch(f"/api/v1{path}", json.dumps(body), content_type="application/json")
 
 
+def callback(code: str, body: dict, secret: str | None = None, raw: bytes | None = None):
+    """A department system's signed decision (docs/department-protocol.md). `round` defaults to the filing's
+    current round and `sent_at` to now, as an honest department system would send them; pass them to override."""
+    from django.utils import timezone
+
+    from departments.adapters.http import sign
+
+    department = Department.objects.get(code=code)
+    if raw is None:
+        current = Filing.objects.filter(pk=body.get("filing_id")).values_list("round", flat=True).first()
+        body = {"round": current or 1, "sent_at": timezone.now().isoformat(), **body}
+        raw = json.dumps(body).encode()
+    return Client().post(
+        f"/api/v1/departments/{code}/callback",
+        raw,
+        content_type="application/json",
+        HTTP_X_SIGNATURE=sign(secret if secret is not None else department.hmac_secret, raw),
+    )
+
+
 def make_clerks() -> dict[str, User]:
     return {
         d.code: User.objects.create_user(

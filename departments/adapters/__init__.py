@@ -53,6 +53,54 @@ class Adapter(Protocol):
     def deliver(self, delivery: Delivery) -> Delivered | Refused: ...
 
 
+# Settings a department's `adapter_config` may hold, with their bounds (admin-editable data, checked on save).
+# One attempt never runs past its deadline, and the deadline is always shorter than the delivery lease, so no
+# second worker can claim a filing while an attempt at it may still be talking to the department.
+LEASE_MARGIN_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How one department is delivered to: retries and time limits (seconds)."""
+
+    max_attempts: int
+    backoff_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    deadline_seconds: float  # the whole attempt: connect, send, wait, read
+
+
+def _number(config: dict[str, Any], key: str, default: float, low: float, high: float, errors: dict) -> float:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        errors[key] = f"a number from {low:g} to {high:g}"
+        return default
+    return float(value)
+
+
+def delivery_policy(config: Any, lease_seconds: float | None = None) -> tuple[DeliveryPolicy, dict[str, str]]:
+    """The policy a department's settings give, and what is wrong with them (by key). Unset keys take the
+    portal's defaults (DELIVERY_MAX_ATTEMPTS, DELIVERY_BACKOFF_SECONDS); a wrong value is reported and replaced
+    by its default, so a bad setting can never stop deliveries. The deadline is capped below the lease."""
+    from django.conf import settings
+
+    config = config if isinstance(config, dict) else {}
+    lease = float(lease_seconds if lease_seconds is not None else settings.DELIVERY_LEASE_SECONDS)
+    ceiling = max(lease - LEASE_MARGIN_SECONDS, 1.0)
+    errors: dict[str, str] = {}
+    attempts = config.get("max_attempts", settings.DELIVERY_MAX_ATTEMPTS)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
+        errors["max_attempts"] = "a whole number from 1 to 100"
+        attempts = settings.DELIVERY_MAX_ATTEMPTS
+    backoff = _number(config, "backoff_seconds", settings.DELIVERY_BACKOFF_SECONDS, 0, 3600, errors)
+    connect = _number(config, "connect_timeout", 3.0, 0.1, ceiling, errors)
+    read = _number(config, "read_timeout", 10.0, 0.1, ceiling, errors)
+    deadline = _number(config, "deadline_seconds", min(connect + read, ceiling), 0.5, ceiling, errors)
+    deadline = min(deadline, ceiling)
+    policy = DeliveryPolicy(attempts, backoff, min(connect, deadline), min(read, deadline), deadline)
+    return policy, errors
+
+
 REGISTRY: dict[str, type] = {}
 
 

@@ -115,16 +115,17 @@ def test_entrepreneur_registers_a_foreign_trade_company(page, browser, seeded, l
     page.locator("tr[data-department=CUSTOMS]").wait_for()
     shot(page, f"service-hall-licensed-{language}")
 
-    clerk_decides(browser, page.base, clerks["PSB"], "correct", items=["phone"], reason="联系电话无法接通")
+    # After the licence a department sends back only its own items (a register item needs a change registration).
+    clerk_decides(browser, page.base, clerks["SI"], "correct", items=["bank_account"], reason="银行账号与开户许可不符")
     page.locator("#resubmit").wait_for(timeout=20000)
     assert words["correction"] in page.locator("#application-state").inner_text()
     editable = page.locator("section.correction input[name]:not([type=hidden]), section.correction select[name]")
-    assert [e.get_attribute("name") for e in editable.all()] == ["phone"]
+    assert [e.get_attribute("name") for e in editable.all()] == ["bank_account"]
     shot(page, f"service-hall-correction-{language}")
-    page.fill("section.correction input[name=phone]", "0769-22998877")
+    page.fill("section.correction input[name=bank_account]", "6222 0212 3456 7890")
     page.click("#resubmit")
     page.locator(".message.success").wait_for()
-    assert Application.objects.get(pk=application.pk).data["phone"] == "0769-22998877"
+    assert Application.objects.get(pk=application.pk).data["bank_account"] == "6222021234567890"  # canonical
 
     for _ in range(20):
         pending = Filing.objects.filter(application=application, state="dispatched").select_related("department")
