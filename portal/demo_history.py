@@ -33,9 +33,10 @@ from departments.selectors import departments_routed
 from forms_engine import codetables
 from forms_engine.samples import _shipped
 from forms_engine.selectors import forms_current
+from portal.calendar import beijing_date, beijing_today
 from portal.models import Role, User
 from registration.identifiers import uscc_generate
-from registration.models import Application, ApplicationState, Enterprise, EnterpriseChange
+from registration.models import Application, ApplicationState, Enterprise, EnterpriseChange, NameReservation
 from registration.names import name_key
 
 HISTORY_PREFIX = "history_"
@@ -172,8 +173,7 @@ class _Names:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.taken = set(Enterprise.objects.values_list("name_key", flat=True))
-        self.taken |= set(Application.objects.exclude(name_key="").values_list("name_key", flat=True))
+        self.taken = set(NameReservation.objects.values_list("name_key", flat=True))
 
     def draw(self, industry_word: str) -> str:
         for attempt in range(200):
@@ -194,7 +194,7 @@ def _register_data(rng: random.Random, name: str, industry: tuple, import_export
     sole = rng.random() < 0.35
     share = 1 if sole else rng.choice((0.51, 0.6, 0.7))
     investors = [(legal_rep, capital * share)] + ([] if sole else [(partner, capital - capital * share)])
-    due = dt.date.today().replace(month=12, day=31) + dt.timedelta(days=365 * rng.choice((5, 10, 20)))
+    due = beijing_today().replace(month=12, day=31) + dt.timedelta(days=365 * rng.choice((5, 10, 20)))
     liaison = rng.choice((legal_rep, partner))
     return {
         "name_zh": name,
@@ -327,7 +327,7 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
                 "name_zh": p["register"]["name_zh"],
                 "name_key": name_key(p["register"]["name_zh"]),
                 "entity_type": p["register"]["entity_type"],
-                "established_on": timezone.localdate(p["licensed_at"]),
+                "established_on": beijing_date(p["licensed_at"]),
                 "data": p["register"],
                 "owner_id": p["applicant"].pk,
                 "created_at": p["licensed_at"],
@@ -339,6 +339,19 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     for plan, enterprise_id in zip(licensed, enterprise_ids, strict=True):
         plan["enterprise_id"] = enterprise_id
     application_ids = _insert_rows(Application, [_application_row(p) for p in planned])
+    # Each name is held by its enterprise once licensed, by its application before (as name_reserve would).
+    _insert_rows(
+        NameReservation,
+        [
+            {
+                "name_key": name_key(p["register"]["name_zh"]), "name_zh": p["register"]["name_zh"],
+                "enterprise_id": p.get("enterprise_id"),
+                "application_id": None if "enterprise_id" in p else application_id,
+                "created_at": p["submitted"],
+            }  # fmt: skip
+            for p, application_id in zip(planned, application_ids, strict=True)
+        ],
+    )
     filings = []
     for plan, application_id in zip(planned, application_ids, strict=True):
         filings += _filing_rows(plan, application_id, departments, versions, clerks, now)

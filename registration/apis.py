@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_since
+
 from .archive_copies import archive_copy_request
 from .changes import change_submit, todos_supply
 from .models import Application
@@ -106,9 +108,12 @@ def _own(request: Request, application_id: int) -> Application:
 
 
 class ApplicationListApi(APIView):
-    @extend_schema(responses=ApplicationOut(many=True))
+    """`GET /api/v1/applications?updated_since=`: the caller's applications, oldest first, in pages."""
+
+    @list_schema(ApplicationOut, parameters=(UPDATED_SINCE,))
     def get(self, request: Request) -> Response:
-        return Response(ApplicationOut(applications_visible_to(request.user), many=True).data)
+        applications = updated_since(request, applications_visible_to(request.user), "updated_at")
+        return paginated(request, applications, ApplicationOut)
 
     @extend_schema(request=ApplicationIn, responses={201: ApplicationDetailOut})
     def post(self, request: Request) -> Response:
@@ -221,11 +226,16 @@ class EnterpriseChangesApi(APIView):
 
 
 class EnterpriseTodosApi(APIView):
-    """`GET /api/v1/enterprises/<uscc>/todos`: what the enterprise must do, open first."""
+    """`GET /api/v1/enterprises/<uscc>/todos?updated_since=`: what the enterprise must do, oldest first, in pages
+    (filter on `status` client-side; a cursor needs an order that never changes)."""
 
-    @extend_schema(responses=TodoOut(many=True))
+    @list_schema(TodoOut, parameters=(UPDATED_SINCE,))
     def get(self, request: Request, uscc: str) -> Response:
-        return Response(TodoOut(enterprise_todos(enterprise_for(request.user, uscc)), many=True).data)
+        todos = enterprise_todos(enterprise_for(request.user, uscc))
+        # A todo has no updated_at: it changes when it is created or closed, when the items it waits for are given
+        # (its application is saved) and when its filing moves (`filing_state`).
+        todos = updated_since(request, todos, "updated_at", "filing__updated_at")
+        return paginated(request, todos, TodoOut)
 
 
 class TodoSupplyApi(APIView):

@@ -33,12 +33,13 @@ from forms_engine.projection import project
 from forms_engine.selectors import data_item_specs, forms_current
 from forms_engine.validation import validate
 from portal.audit import audit_record
+from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
 
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange, Todo
-from .names import name_check, name_key
+from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
 from .services import application_audit, application_complete_if_done, application_lock, routing_facts
 
 S = ApplicationState
@@ -135,7 +136,11 @@ def _check_change(enterprise: Enterprise, current: dict, data: Any) -> dict:
     if "name_zh" in data and "name_zh" in result.cleaned and name_key(result.cleaned["name_zh"]) != enterprise.name_key:
         reasons = [
             r
-            for r in name_check(name_zh=result.cleaned["name_zh"], entity_type=enterprise.entity_type)
+            for r in name_check(
+                name_zh=result.cleaned["name_zh"],
+                entity_type=enterprise.entity_type,
+                exclude_enterprise_id=enterprise.pk,
+            )
             if r not in errors.get("name_zh", [])
         ]
         if reasons:
@@ -178,6 +183,8 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     application_audit(
         application, "application.created", actor=user, after={"kind": application.kind, "state": "draft"}
     )
+    if "name_zh" in changed:
+        name_reserve(name_zh=changed["name_zh"], application=application)  # held while AIC reviews it
     reviewed = sorted(set(changed) & set(REVIEWED_ITEMS))
     if reviewed:
         application.submit_for_licence()
@@ -208,6 +215,7 @@ def change_apply(*, application: Application, actor: Any) -> None:
     if "name_zh" in application.data:
         enterprise.name_zh = application.data["name_zh"]
         enterprise.name_key = name_key(enterprise.name_zh)
+        name_pass_to_enterprise(application=application, enterprise=enterprise)
     enterprise.save()
     EnterpriseChange.objects.create(
         enterprise=enterprise,
@@ -291,7 +299,7 @@ def enterprise_filings_held(enterprise: Enterprise, exclude: Application | None 
 def _todos_create(application, enterprise, newly_required, data, forms, items) -> list[Todo]:
     rules = RoutingRule.objects.in_bulk([reasons[0].rule_id for _d, reasons in newly_required])
     filings = {f.department_id: f for f in application.filings.filter(kind=FilingKind.NEW_OBLIGATION)}
-    today = timezone.localdate()
+    today = beijing_today()
     todos = []
     for department, reasons in newly_required:
         rule = rules.get(reasons[0].rule_id)
@@ -353,6 +361,7 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
         application.reject()
         application.name_key = ""  # a refused new name is free again
         application.save()
+        name_release(application=application)
         application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
                message=filing.message)  # fmt: skip
         notify(
@@ -366,8 +375,9 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
 def todos_close_for(filing: Filing) -> int:
     """The department decided: the todo it answered is done, or refused (its message says why)."""
     status = Todo.Status.DONE if filing.state == FilingState.APPROVED else Todo.Status.REFUSED
+    now = timezone.now()
     return Todo.objects.filter(filing=filing, status=Todo.Status.OPEN).update(
-        status=status, done_at=timezone.now(), needed_items=[]
+        status=status, done_at=now, updated_at=now, needed_items=[]
     )
 
 
@@ -416,6 +426,6 @@ def todos_supply(*, enterprise: Enterprise, user: User, data: Any, todos: list[T
         data_now = change_projection_data(application)
         for todo in Todo.objects.filter(application=application, status=Todo.Status.OPEN).select_related("department"):
             todo.needed_items = items_missing(todo.department.code, data_now, forms, items)
-            todo.save(update_fields=["needed_items"])
+            todo.save(update_fields=["needed_items", "updated_at"])
         filings_release(application=application, data=data_now, held=enterprise_filings_held(enterprise, application))
     return list(Todo.objects.filter(pk__in=[t.pk for t in todos]).select_related("department", "filing"))

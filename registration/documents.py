@@ -17,6 +17,7 @@ from django.utils.translation import override
 
 from departments.models import FilingState
 from forms_engine.spec import load_items
+from portal.calendar import beijing_today
 
 from .models import Application, Enterprise, IssuedDocument
 
@@ -82,12 +83,16 @@ def verification_url(number: str) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('verify-document', args=[number])}"
 
 
+def _content_hash(content: dict) -> str:
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
 def _issue(
     kind: str, enterprise: Enterprise, application: Application | None, content: dict, filing=None
 ) -> IssuedDocument:
     """The current document for this content: the same number while the content is unchanged; a changed content
     gets a new number and the old one is marked superseded."""
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    digest = _content_hash(content)
     with transaction.atomic():
         Enterprise.objects.select_for_update().get(pk=enterprise.pk)
         # A licence is one per enterprise, a receipt one per application, a filing copy one per filing.
@@ -107,7 +112,7 @@ def _issue(
             number="pending", kind=kind, enterprise=enterprise, application=application, filing=filing,
             content_hash=digest,
         )  # fmt: skip
-        document.number = f"YWT{kind[0].upper()}{timezone.localdate():%Y%m%d}{document.pk:07d}"
+        document.number = f"YWT{kind[0].upper()}{beijing_today():%Y%m%d}{document.pk:07d}"
         document.save(update_fields=["number"])
         return document
 
@@ -145,9 +150,14 @@ def licence_facts(enterprise: Enterprise) -> dict:
         "term_until": _term_until(enterprise.established_on, data.get("term_years")),
         "address": data.get("reg_address", ""),
         "business_scope": data.get("business_scope", ""),
-        "status": enterprise.get_status_display(),
+        "status": _status_zh(enterprise),
         "authority": ISSUING_AUTHORITY,
     }
+
+
+def _status_zh(enterprise: Enterprise) -> str:
+    with override("zh-hans"):  # documents are issued in Chinese, whatever language the reader browses in
+        return str(enterprise.get_status_display())
 
 
 def _term_until(established, years) -> str:
@@ -220,13 +230,34 @@ def receipt_pdf(application: Application) -> tuple[IssuedDocument, bytes]:
     )
 
 
+def _filing_content(filing) -> dict:
+    return {"filing": filing.pk, "round": filing.round, "payload": filing.payload, "state": filing.state}
+
+
+def document_is_current(document: IssuedDocument) -> bool:
+    """Whether a printed document still says what the register and the filings say now. Judged against the
+    register itself — the content is made again from the current record and compared with what was printed —
+    never against the last document somebody happened to download."""
+    if document.superseded_at is not None:
+        return False
+    if document.kind == IssuedDocument.Kind.LICENCE:
+        content = licence_facts(document.enterprise)
+    elif document.kind == IssuedDocument.Kind.RECEIPT and document.application is not None:
+        content, _filings = _receipt_content(document.application)
+    elif document.kind == IssuedDocument.Kind.FILING and document.filing is not None:
+        content = _filing_content(document.filing)
+    else:
+        return False
+    return _content_hash(content) == document.content_hash
+
+
 def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
     """A filing as the department received it: its own form, field names and layout, with its version."""
     from departments.views import payload_rows
     from forms_engine.selectors import form_version_spec
 
     application = filing.application
-    content = {"filing": filing.pk, "round": filing.round, "payload": filing.payload, "state": filing.state}
+    content = _filing_content(filing)
     document = _issue(IssuedDocument.Kind.FILING, application.enterprise, application, content, filing=filing)
     with override("zh-hans"):
         state = str(FilingState(filing.state).label)

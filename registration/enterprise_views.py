@@ -4,6 +4,7 @@ requests for printed archive copies. Only the enterprise's owner acts here; the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -20,6 +22,7 @@ from forms_engine.compose import SECTIONS
 from forms_engine.display import english, item_label
 from forms_engine.selectors import data_item_specs
 from portal.errors import PortalError, StateConflict
+from portal.pagination import page_of
 
 from .archive_copies import DOCUMENTS, MAX_COPIES, archive_copy_request
 from .changes import (
@@ -62,8 +65,8 @@ def _details_form(open_todos: list[Todo], errors: dict | None = None, values: di
     ]
 
 
-def change_log(enterprise: Enterprise) -> list[dict]:
-    """The change log for people: item labels, not keys; the first entry is the registration itself."""
+def change_log(changes: Iterable[EnterpriseChange]) -> list[dict]:
+    """Entries of the change log for people: item labels, not keys; the oldest entry is the registration itself."""
     return [
         {
             "at": c.at,
@@ -71,7 +74,7 @@ def change_log(enterprise: Enterprise) -> list[dict]:
             "application_id": c.application_id,
             "labels": [item_label(k) for k in c.after] if c.before else [],
         }
-        for c in EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")[:50]
+        for c in changes
     ]
 
 
@@ -81,14 +84,20 @@ def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **ext
     requests = enterprise.applications.filter(
         kind__in=(Application.Kind.CHANGE, Application.Kind.ARCHIVE_COPY)
     ).prefetch_related("filings__department")
+    here = reverse("registration:enterprise", args=[enterprise.uscc])  # also rendered as the answer to a POST
+    requests_page = page_of(request, requests, per_page=20, param="requests_page", path=here, anchor="requests-title")
+    changes = EnterpriseChange.objects.filter(enterprise=enterprise).select_related("actor")
+    changes_page = page_of(request, changes, per_page=20, param="changes_page", path=here, anchor="changes-title")
     context = {
         "enterprise": enterprise,
         "facts": licence_facts(enterprise),
         "open_todos": open_todos,
         "details": _details_form(open_todos, extra.pop("details_errors", None), extra.pop("details_values", None)),
         "done_todos": [t for t in todos if t.status != Todo.Status.OPEN],
-        "changes": change_log(enterprise),
-        "requests": requests[:50],
+        "changes": change_log(changes_page.items),
+        "changes_page": changes_page,
+        "requests": requests_page.items,
+        "requests_page": requests_page,
         "departments": department_list(),
         "documents": [(k, en if english() else zh) for k, (zh, en) in DOCUMENTS.items()],
         "max_copies": range(1, MAX_COPIES + 1),

@@ -101,6 +101,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
+        constraints = [
+            # One change registration per enterprise with market supervision at a time (change_submit also locks
+            # the enterprise row, so a second one is refused with 409 before this is ever reached).
+            models.UniqueConstraint(
+                fields=["enterprise"],
+                condition=models.Q(kind="change", state="submitted"),
+                name="one_change_under_review_per_enterprise",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.data.get('name_zh') or self.get_kind_display()}"
@@ -152,6 +161,36 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     def withdraw(self):
         """The applicant gives up before anything was registered (no licence issued, no filing sent out)."""
+
+
+class NameReservation(models.Model):
+    """A company name held by one holder (名称保留): an application from submit until its licence, refusal or
+    withdrawal, a change registration while AIC reviews a new name, or the enterprise that carries it. The unique
+    key is the database's guarantee that two applications racing for one name cannot both hold it; reads before
+    the write are only hints (STYLE.md habit 13)."""
+
+    name_key = models.CharField(max_length=100, unique=True, help_text="names.name_key of the name")
+    name_zh = models.CharField(_("name"), max_length=100)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="name_reservations"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, null=True, blank=True, related_name="name_reservations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("name reservation")
+        verbose_name_plural = _("name reservations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(application__isnull=False) ^ models.Q(enterprise__isnull=False),
+                name="name_reservation_one_holder",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
 
 
 class IssuedDocument(models.Model):
@@ -256,6 +295,7 @@ class Todo(models.Model):
     due_date = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,22 +15,26 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
-from departments.models import FilingKind, FilingState
+from departments.models import Department, FilingKind, FilingState
 from departments.routing import RoutingFacts
 from departments.selectors import departments_routed
 from forms_engine.compose import UnifiedForm, compose
-from forms_engine.selectors import data_item_specs, form_specs_current
+from forms_engine.projection import project, referenced_items
+from forms_engine.samples import SAMPLE_REFERENCES, with_issued
+from forms_engine.selectors import data_item_specs, form_specs_current, forms_current
 from forms_engine.transforms import REG_TYPE_CODES
 from forms_engine.validation import validate
 from forms_engine.validators import uscc_problem
 from portal.audit import audit_record
+from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
 
 from .identifiers import uscc_generate
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange
-from .names import name_check, name_key
+from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
+from .selectors import acts_for, enterprise_by_code
 
 S = ApplicationState
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
@@ -124,19 +128,15 @@ def application_create(
 
 
 def _enterprise_for_applicant(applicant: User, uscc: str, id_number: str) -> Enterprise:
-    code = (uscc or "").strip().upper()
-    problem = uscc_problem(code) if code else _("Give the enterprise's unified social credit code.")
+    problem = uscc_problem(uscc) if uscc else _("Give the enterprise's unified social credit code.")
     if problem:
         raise PortalError(_("The request has errors; see “errors”."), {"uscc": [problem]})
-    enterprise = Enterprise.objects.filter(uscc=code, status=Enterprise.Status.ACTIVE).first()
-    if enterprise is None:
+    enterprise = enterprise_by_code(uscc)
+    if enterprise is None or enterprise.status != Enterprise.Status.ACTIVE:
         raise PortalError(
             _("The request has errors; see “errors”."), {"uscc": [_("No active enterprise has this code.")]}
         )
-    people = {
-        str((enterprise.data.get(role) or {}).get("id_number", "")).upper() for role in ("legal_rep", "liaison")
-    } - {""}
-    if enterprise.owner_id != applicant.pk and (id_number or "").strip().upper() not in people:
+    if enterprise.owner_id != applicant.pk and not acts_for(enterprise, id_number):
         raise PortalError(
             _("Only the enterprise's legal representative or liaison can apply for it."),
             {"id_number": [_("Give the ID number of the enterprise's legal representative or liaison.")]},
@@ -195,7 +195,8 @@ def application_submit(*, application: Application, user: User) -> Application:
         routed, form = application_form(application)
         result = validate(application.data, form.items)
         errors = dict(result.errors)
-        if application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned:
+        naming = application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned
+        if naming:
             reasons = name_check(
                 name_zh=result.cleaned["name_zh"],
                 entity_type=result.cleaned.get("entity_type"),
@@ -203,8 +204,13 @@ def application_submit(*, application: Application, user: User) -> Application:
             )
             if reasons:
                 errors.setdefault("name_zh", []).extend(r for r in reasons if r not in errors.get("name_zh", []))
+        if not errors:
+            errors = departments_cannot_take(result.cleaned, routed)
         if errors:
             raise PortalError(_("The application has errors; nothing was submitted."), errors)
+        if naming:
+            # The check above was a read; this holds the name, and refuses it if another submit won the race.
+            name_reserve(name_zh=result.cleaned["name_zh"], application=application)
         cleaned = dict(result.cleaned)
         before_state = application.state
         correcting = application.state == S.CORRECTION_REQUESTED
@@ -233,7 +239,9 @@ def application_submit(*, application: Application, user: User) -> Application:
                     "department__code", flat=True
                 )
             )
-            filings_resend_changed(application=application, data=data, always=requesters)
+            # After the licence the register is settled: AIC's registration is never sent again by a correction.
+            frozen = {"AIC"} if application.enterprise_id is not None else set()
+            filings_resend_changed(application=application, data=data, always=requesters, frozen=frozen)
         elif application.is_new_company:
             filings_create(application=application, codes=["AIC"])
             filings_release(application=application, data=data)
@@ -241,6 +249,31 @@ def application_submit(*, application: Application, user: User) -> Application:
             filings_create(application=application, codes=routed)
             filings_release(application=application, data=data)
     return application
+
+
+def departments_cannot_take(data: dict, routed: list[str]) -> dict[str, list[str]]:
+    """What a routed department's form could not be filled with, by item path: found at submit, while the
+    applicant can still change it, not when a clerk's approval releases the filings (e.g. an identity document
+    a department's code list has no code for). The licence's values are stood in for by samples."""
+    forms, items = forms_current(), data_item_specs()
+    sample = with_issued(data)
+    names = dict(Department.objects.filter(code__in=routed).values_list("code", "name"))
+    errors: dict[str, list[str]] = {}
+    for code in routed:
+        current = forms.get(code)
+        if current is None:
+            continue
+        projection = project(sample, current.spec, items, SAMPLE_REFERENCES)
+        by_name = {f.name: f for f in current.spec.fields}
+        for field_name, reason in projection.errors.items():
+            spec = by_name.get(field_name)
+            paths = sorted(referenced_items(spec)) if spec is not None else []
+            path = next((p for p in paths if p.split(".")[0] in data), paths[0] if paths else f"{code}.{field_name}")
+            message = _("%(department)s cannot take this value on its form (%(field)s: %(reason)s).") % {
+                "department": names.get(code, code), "field": field_name, "reason": reason,
+            }  # fmt: skip
+            errors.setdefault(path, []).append(message)
+    return errors
 
 
 def application_withdraw(*, application: Application, user: User) -> Application:
@@ -253,6 +286,7 @@ def application_withdraw(*, application: Application, user: User) -> Application
             raise StateConflict(_("This application can no longer be withdrawn."), state=application.state) from None
         application.name_key = ""  # the name is free again
         application.save()
+        name_release(application=application)
         application_audit(
             application,
             "application.withdrawn",
@@ -284,6 +318,7 @@ def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
         application.reject()
         application.name_key = ""
         application.save()
+        name_release(application=application)
         application_audit(
             application, "application.rejected", actor=actor, after={"state": application.state}, message=filing.message
         )
@@ -376,7 +411,7 @@ def application_complete_if_done(application: Application, actor: Any) -> None:
 def _licence_issue(application: Application, actor: Any) -> Enterprise:
     """AIC approved: issue a unique USCC, record the enterprise, release every other routed department."""
     data = application.data
-    today = timezone.localdate()
+    today = beijing_today()
     enterprise = None
     for _attempt in range(20):
         try:
@@ -399,6 +434,7 @@ def _licence_issue(application: Application, actor: Any) -> Enterprise:
         enterprise=enterprise, actor=actor if getattr(actor, "pk", None) else None, application=application,
         before={}, after=enterprise.data,
     )  # fmt: skip
+    name_pass_to_enterprise(application=application, enterprise=enterprise)
     application.enterprise = enterprise
     application.issue_licence()
     application.licensed_at = timezone.now()

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 from departments.routing import Reason, RoutingFacts
 from departments.selectors import unified_form_for
 from forms_engine import codetables
+from forms_engine.canonical import compact
 from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
+from portal.pagination import page_of
 
 from .models import Application, ApplicationState, EnterpriseChange
 from .selectors import application_for, application_timeline, applications_visible_to, enterprise_access_log
@@ -248,7 +250,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = application_for(request.user, pk)
-    return render(request, "registration/detail.html", _detail_context(application))
+    return render(request, "registration/detail.html", _detail_context(request, application))
 
 
 @login_required
@@ -288,15 +290,24 @@ def change_rows(application: Application) -> list[dict]:
     return item_change_rows(before, application.data)
 
 
-def _detail_context(application: Application) -> dict:
+def _detail_context(request: HttpRequest, application: Application) -> dict:
     return {
         **_progress_context(application),
         "change_rows": change_rows(application),
-        "timeline": list(reversed(application_timeline(application.pk)))[:40],
+        "timeline": list(reversed(application_timeline(application.pk))),
         "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
         and application.nothing_registered_yet(),
         "editable": _editable_views(application) if application.state == S.CORRECTION_REQUESTED else [],
-        "access_log": enterprise_access_log(application.enterprise) if application.enterprise else [],
+        "access_log": page_of(
+            request,
+            enterprise_access_log(application.enterprise),
+            per_page=20,
+            param="log_page",
+            path=reverse("registration:detail", args=[application.pk]),
+            anchor="access-title",
+        )
+        if application.enterprise
+        else None,
     }
 
 
@@ -324,7 +335,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
         application_submit(application=application, user=request.user)
     except PortalError as exc:
         application.refresh_from_db()
-        context = _detail_context(application)
+        context = _detail_context(request, application)
         context["editable"] = _editable_views(application, exc.errors)
         messages.error(request, str(exc.detail))
         return render(request, "registration/detail.html", context, status=400)
@@ -346,7 +357,8 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "registration/list.html", {"applications": applications_visible_to(request.user)[:200]})
+    page = page_of(request, applications_visible_to(request.user))
+    return render(request, "registration/list.html", {"applications": page.items, "page": page})
 
 
 @login_required
@@ -359,12 +371,16 @@ def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 def verify_document(request: HttpRequest, number: str) -> HttpResponse:
     """Public: is this printed document genuine, current, and what is the enterprise's status now?"""
+    from .documents import document_is_current
     from .models import IssuedDocument
 
-    issued = IssuedDocument.objects.select_related("enterprise").filter(number=number).first()
+    number = compact(number)  # printed numbers are typed in by hand too: any width, any case
+    issued = (
+        IssuedDocument.objects.select_related("enterprise", "application", "filing").filter(number=number).first()
+    )
     return render(
         request,
         "registration/verify_document.html",
-        {"issued": issued, "number": number},
+        {"issued": issued, "number": number, "current": issued is not None and document_is_current(issued)},
         status=200 if issued else 404,
     )

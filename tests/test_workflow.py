@@ -255,16 +255,18 @@ def test_name_check(seeded, applicant):
 
 
 def test_registered_name_blocks_width_and_bracket_variants(seeded):
+    from registration.models import NameReservation
     from registration.names import name_check, name_key
 
     registered = "东莞市华信电子贸易（普通合伙）"
-    Enterprise.objects.create(
+    enterprise = Enterprise.objects.create(
         uscc="91441900MA4UJ8K20E",
         name_zh=registered,
         name_key=name_key(registered),
         entity_type="general_partnership",
         established_on="2020-01-01",
     )
+    NameReservation.objects.create(name_key=name_key(registered), name_zh=registered, enterprise=enterprise)
 
     with translation.override("en"):
         variant = name_check(name_zh="东莞市华信电子贸易 (普通合伙)", entity_type="general_partnership")
