@@ -12,6 +12,7 @@ from departments.selectors import department_list
 
 from .forms import SignupForm
 from .health import health_report
+from .pagination import page_of
 from .services import user_signup
 
 
@@ -49,7 +50,9 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """The user's messages, newest first; opening the inbox marks them read."""
-    notes = list(request.user.notifications.all()[:100])
-    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
-    return render(request, "portal/inbox.html", {"notes": notes})
+    """The user's messages, newest first, in pages; the messages shown are marked read (not those on pages the
+    user has not opened)."""
+    page = page_of(request, request.user.notifications.order_by("-created_at", "-id"))
+    notes = list(page.items)  # read before marking, so the page still shows which were new
+    request.user.notifications.filter(pk__in=[n.pk for n in notes], read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "portal/inbox.html", {"notes": notes, "page": page})
