@@ -426,11 +426,14 @@ def _english() -> bool:
 
 
 def decision_text_errors(*, reason: str, reference_no: str) -> dict[str, list[str]]:
+    """Text longer than its column is refused with a message, never cut (the applicant reads the reason)."""
     errors = {}
-    for key, value, limit in (("reason", reason, REASON_MAX_LENGTH), ("reference_no", reference_no,
-                                                                        REFERENCE_MAX_LENGTH)):  # fmt: skip
-        if len(value) > limit:
-            errors[key] = [_("At most %(n)d characters (this has %(len)d).") % {"n": limit, "len": len(value)}]
+    if len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = [_("The reason may have at most %(n)d characters (this has %(len)d).")
+                            % {"n": REASON_MAX_LENGTH, "len": len(reason)}]  # fmt: skip
+    if len(reference_no) > REFERENCE_MAX_LENGTH:
+        errors["reference_no"] = [_("The reference number may have at most %(n)d characters (this has %(len)d).")
+                                  % {"n": REFERENCE_MAX_LENGTH, "len": len(reference_no)}]  # fmt: skip
     return errors
 
 

@@ -114,7 +114,7 @@ def _event(
         application_id=application_id,
         before=json.loads(json.dumps(before, cls=DjangoJSONEncoder)) if before is not None else None,
         after=json.loads(json.dumps(after, cls=DjangoJSONEncoder)) if after is not None else None,
-        message=message[:500],
+        message=message,
         prev_hash=prev_hash,
     )
     event.hash = _digest(prev_hash, _chained_fields(event))

@@ -85,7 +85,7 @@ class AuditEvent(models.Model):
     application_id = models.BigIntegerField(_("application"), null=True, blank=True, db_index=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
-    message = models.CharField(_("message"), max_length=500, blank=True)
+    message = models.TextField(_("message"), blank=True)  # a clerk's reason in full, as the applicant read it
     stream = models.CharField(max_length=80, db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

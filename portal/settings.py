@@ -239,7 +239,20 @@ VERIFY_RATE = os.environ.get("VERIFY_RATE", "120/min")
 VERIFY_SIGNING_KEY = os.environ.get("VERIFY_SIGNING_KEY", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "一网通 one-stop business registration API",
-    "DESCRIPTION": "Public API of the Dongguan one-stop business registration portal (CONTRACT.md).",
+    "DESCRIPTION": (
+        "Public API of the Dongguan one-stop business registration portal (CONTRACT.md).\n\n"
+        "**Errors**: 400 `{detail, errors: {item path: [messages]}}` for any input the portal cannot take (including "
+        "bodies that are not UTF-8 JSON, nested over 32 levels, or hold NUL characters); 401, 403, 404 (unknown or "
+        "not yours), 409 `{detail, state}`, 429. Never a 500.\n\n"
+        "**Lists** answer a JSON array of at most `page_size` items (default 100, at most 500); the next page is in "
+        "`Link: <url>; rel=next`, the number of matching items in `X-Total-Count`; lists of changing objects take "
+        "`updated_since`.\n\n"
+        "**Identifiers** (USCC, ID numbers, phones, postcodes, bank and HS codes) are accepted in any common "
+        "spelling (full-width, lower-case check characters, separators) and stored and delivered in one canonical "
+        "form.\n\n"
+        "**Department systems**: deliveries and the signed decision callback, with its `round` and `sent_at`, are "
+        "described in docs/department-protocol.md; stale and replayed callbacks answer 200 with `changed: false`."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
