@@ -69,6 +69,20 @@ def auditor(db) -> User:
     return user
 
 
+@pytest.fixture
+def licensed_trader(seeded, applicant, django_capture_on_commit_callbacks):
+    """A foreign-trade trader with its licence, every other department holding a dispatched filing (clerk queues);
+    (applicant's Api reading English, clerks by department code, application id)."""
+    from tests.workflow import Api, all_by_clerk_queue, filing, make_clerks, submitted_trader
+
+    all_by_clerk_queue()
+    api, clerks = Api(applicant), make_clerks()
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    application_id = submitted_trader(api)
+    assert Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve").status_code == 200
+    return api, clerks, application_id
+
+
 def database_url_for_tests() -> str:
     """The URL of the database this test session really uses, for processes the tests start."""
     s = connection.settings_dict

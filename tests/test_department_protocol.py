@@ -22,19 +22,12 @@ from departments.filings import filing_deliver
 from departments.models import Department, Filing
 from portal.models import AuditEvent
 from registration.models import Application
-from tests.workflow import Api, all_by_clerk_queue, callback, filing, make_clerks, submitted_trader
+from tests.workflow import Api, callback, filing
 
 
 @pytest.fixture
-def licensed(seeded, applicant, django_capture_on_commit_callbacks):
-    """A trader with its licence: every other department holds a dispatched filing (clerk queues)."""
-    all_by_clerk_queue()
-    api, clerks = Api(applicant), make_clerks()
-    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    application_id = submitted_trader(api)
-    aic = filing(application_id, "AIC")
-    assert Api(clerks["AIC"]).post(f"/filings/{aic.pk}/approve").status_code == 200
-    return api, clerks, application_id
+def licensed(licensed_trader):
+    return licensed_trader
 
 
 @pytest.fixture

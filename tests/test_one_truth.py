@@ -12,13 +12,8 @@ from tests.workflow import Api, all_by_clerk_queue, approve_everything, filing, 
 
 
 @pytest.fixture
-def licensed(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    api, clerks = Api(applicant), make_clerks()
-    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    application_id = submitted_trader(api)
-    assert Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve").status_code == 200
-    return api, clerks, application_id
+def licensed(licensed_trader):
+    return licensed_trader
 
 
 def test_after_the_licence_another_department_cannot_send_a_register_item_back(licensed):

@@ -47,7 +47,7 @@ def callback(code: str, body: dict, secret: str | None = None, raw: bytes | None
         current = Filing.objects.filter(pk=body.get("filing_id")).values_list("round", flat=True).first()
         body = {"round": current or 1, "sent_at": timezone.now().isoformat(), **body}
         raw = json.dumps(body).encode()
-    return Client().post(
+    return Client(HTTP_ACCEPT_LANGUAGE="en").post(
         f"/api/v1/departments/{code}/callback",
         raw,
         content_type="application/json",
