@@ -164,11 +164,17 @@ def application_update_data(*, application: Application, user: User, data: dict)
         if editable is not None and not editable:
             raise StateConflict(_("This application cannot be changed in its current state."), state=application.state)
         locked = set(application.readonly_items) | (set(data) - editable if editable is not None else set())
+        register = set(register_data({k: True for k in data})) if application.enterprise_id is not None else set()
         refused = {
-            key: [_("This item cannot be changed here.")]
+            key: [
+                _("This item is in the register of your enterprise: change it with a change registration on the "
+                  "enterprise's page, which market supervision reviews and every department concerned hears of.")
+                if key in register
+                else _("This item cannot be changed here.")
+            ]
             for key in data
             if key in locked and data[key] != application.data.get(key)
-        }
+        }  # fmt: skip
         if refused:
             raise PortalError(_("Some items cannot be changed."), refused)
         before = {k: application.data.get(k) for k in data}

@@ -59,7 +59,7 @@ def test_a_correction_after_the_licence_never_sends_the_registration_to_aic_agai
     api.patch(f"/applications/{application_id}", {"data": {"accounting_standard": "enterprise"}})
     resubmitted = api.post(f"/applications/{application_id}/submit")
 
-    assert refused.status_code == 400 and "name_zh" in refused.json()["errors"]
+    assert refused.status_code == 400 and "change registration" in refused.json()["errors"]["name_zh"][0]
     assert resubmitted.status_code == 200
     aic = filing(application_id, "AIC")
     assert (aic.state, aic.round, aic.payload_hash) == ("approved", aic_before.round, aic_before.payload_hash)
