@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from forms_engine.compose import items_needed
+from forms_engine.display import item_label
 from forms_engine.projection import project
 from forms_engine.selectors import CurrentForm, data_item_specs, form_version_spec, forms_current
 from portal.audit import audit_record_many
@@ -406,7 +407,7 @@ def correction_items_errors(filing: Filing, items: Any) -> list[str]:
     for key in dict.fromkeys(items):
         if key in offered:
             continue
-        label = specs[key].label_en if key in specs and _english() else specs[key].label if key in specs else key
+        label = item_label(key)
         if key in specs and filing.application.enterprise_id is not None and not specs[key].department_specific:
             errors.append(
                 _("%(item)s (%(key)s) is in the register: it changes only through a change registration that "
@@ -417,12 +418,6 @@ def correction_items_errors(filing: Filing, items: Any) -> list[str]:
         else:
             errors.append(_("%(key)s is not a data item.") % {"key": key})
     return errors
-
-
-def _english() -> bool:
-    from django.utils.translation import get_language
-
-    return (get_language() or "").startswith("en")
 
 
 def decision_text_errors(*, reason: str, reference_no: str) -> dict[str, list[str]]:

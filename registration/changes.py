@@ -183,7 +183,7 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     application_audit(
         application, "application.created", actor=user, after={"kind": application.kind, "state": "draft"}
     )
-    if "name_zh" in changed:
+    if "name_zh" in changed and name_key(changed["name_zh"]) != enterprise.name_key:
         name_reserve(name_zh=changed["name_zh"], application=application)  # held while AIC reviews it
     reviewed = sorted(set(changed) & set(REVIEWED_ITEMS))
     if reviewed:
