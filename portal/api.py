@@ -76,8 +76,8 @@ class TokenApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    serializer_class = TokenInput
 
+    @extend_schema(request=TokenInput, responses=TokenOutput)
     def post(self, request: Request) -> Response:
         from django.contrib.auth import authenticate
 
@@ -102,3 +102,55 @@ class PingApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response({"pong": True})
+
+
+# --- The error answers, in the schema ----------------------------------------------------------------------------
+
+_ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "Messages by item key or dotted path (legal_rep.id_number, investors.0.name).",
+            },
+        },
+        "required": ["detail"],
+    },
+    "StateConflict": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}, "state": {"type": "string"}},
+        "required": ["detail", "state"],
+    },
+}
+_ERRORS = {
+    "400": ("Error", "The input cannot be taken; `errors` names each problem."),
+    "401": ("Error", "Not authenticated."),
+    "403": ("Error", "Authenticated, but not allowed."),
+    "404": ("Error", "Unknown, or not yours."),
+    "409": ("StateConflict", "Not allowed from the object's current state."),
+    "429": ("Error", "Throttled."),
+}
+
+
+def schema_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: every operation documents the contract's error answers (CONTRACT.md
+    "API basics") besides its success, so clients generated from the schema expect them."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(_ERROR_SCHEMAS)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            wanted = ["400", "401", "403", "404"]
+            if method in ("post", "patch", "put", "delete"):
+                wanted.append("409")
+            if path.startswith("/api/v1/verify/") and "{" in path:
+                wanted.append("429")
+            for status in wanted:
+                name, description = _ERRORS[status]
+                responses.setdefault(status, {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                })  # fmt: skip
+    return result

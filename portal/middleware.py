@@ -21,6 +21,9 @@ def _nul_in(request: HttpRequest) -> str | None:
         if "\x00" in key or any("\x00" in v for v in values):
             return key.replace("\x00", "") or "query"
     if request.method == "POST" and request.content_type in FORM_TYPES:
+        # Read the body first: parsing a multipart form straight from the stream would leave nothing for a view
+        # that reads the raw body (a signed callback) to read.
+        _body = request.body
         for key, values in request.POST.lists():
             if "\x00" in key or any("\x00" in v for v in values):
                 return key.replace("\x00", "") or "form"

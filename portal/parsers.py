@@ -8,6 +8,7 @@ store (NUL) or that are not Unicode text (lone surrogates). A refusal is a `Pars
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,15 @@ MAX_JSON_DEPTH = 32
 
 def _refuse_constant(name: str) -> Any:
     raise ParseError(_("The JSON body contains %(name)s, which is not a JSON number.") % {"name": name})
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a float (1e400 would become Infinity, which
+    no database column or JSON document can hold) is refused."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ParseError(_("The JSON body contains the number %(number)s, which is too large.") % {"number": text[:40]})
+    return number
 
 
 def text_problem(text: str) -> str | None:
@@ -66,7 +76,7 @@ def json_loads_strict(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise ParseError(_("The request body is not UTF-8 text.")) from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise ParseError(
             _("The JSON body is nested more than %(n)d levels deep.") % {"n": MAX_JSON_DEPTH}

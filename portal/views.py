@@ -56,3 +56,38 @@ def inbox(request: HttpRequest) -> HttpResponse:
     notes = list(page.items)  # read before marking, so the page still shows which were new
     request.user.notifications.filter(pk__in=[n.pk for n in notes], read_at__isnull=True).update(read_at=timezone.now())
     return render(request, "portal/inbox.html", {"notes": notes, "page": page})
+
+
+# --- Error answers: the API answers in the contract's JSON shape even where no view ran -----------------------------
+
+
+def _api_error(request: HttpRequest, status: int, detail: str, fallback, exception=None, **kwargs) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=status)
+    return fallback(request, exception, **kwargs) if exception is not None else fallback(request, **kwargs)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    from django.views import defaults
+
+    return _api_error(request, 400, _("The request has errors."), defaults.bad_request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL no route matches (e.g. a filing id that is not a number) is a 404 like any unknown object."""
+    from django.views import defaults
+
+    return _api_error(request, 404, _("Not found."), defaults.page_not_found, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    from django.views import defaults
+
+    return _api_error(request, 403, _("You do not have permission to perform this action."),
+                      defaults.permission_denied, exception)  # fmt: skip
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    from django.views import defaults
+
+    return _api_error(request, 500, _("The portal failed to answer; the error has been logged."), defaults.server_error)

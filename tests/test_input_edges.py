@@ -255,3 +255,38 @@ def test_unsupported_content_type_on_any_api_write_is_400(draft):
 
     assert response.status_code == 400
     assert "Content-Type" in _error_keys(response)
+
+
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"1" + b"0" * 400 + b".5"])
+def test_a_json_number_too_large_for_a_float_is_400_and_nothing_is_saved(draft, number):
+    """Found by the API fuzz test: 1e400 parsed as Infinity, which no JSON column can store (a 500 on save)."""
+    api, application_id = draft
+    before = Application.objects.get(pk=application_id).data
+
+    response = api.client.patch(
+        f"/api/v1/applications/{application_id}", b'{"data": {"floor_area": ' + number + b"}}",
+        content_type="application/json",
+    )  # fmt: skip
+
+    assert response.status_code == 400 and "too large" in response.json()["detail"]
+    assert Application.objects.get(pk=application_id).data == before
+
+
+def test_a_multipart_body_to_the_callback_is_refused_not_a_crash(seeded):
+    """Found by the API fuzz test: reading a multipart form at the door left no raw body for the signed callback."""
+    response = Client().post(
+        "/api/v1/departments/NTAX/callback", b"{}", content_type="multipart/form-data; boundary=x"
+    )
+
+    assert response.status_code in (400, 403)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/applications/abc", "/api/v1/filings/1x/approve", "/api/v1/nowhere"])
+def test_an_api_url_no_route_matches_is_a_json_404(seeded, applicant, path):
+    client = Client()
+    client.force_login(applicant)
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and "detail" in response.json()
