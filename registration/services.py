@@ -164,7 +164,7 @@ def application_update_data(*, application: Application, user: User, data: dict)
         if editable is not None and not editable:
             raise StateConflict(_("This application cannot be changed in its current state."), state=application.state)
         locked = set(application.readonly_items) | (set(data) - editable if editable is not None else set())
-        register = set(register_data({k: True for k in data})) if application.enterprise_id is not None else set()
+        register = set(register_data(dict.fromkeys(data, True))) if application.enterprise_id is not None else set()
         refused = {
             key: [
                 _("This item is in the register of your enterprise: change it with a change registration on the "
