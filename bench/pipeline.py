@@ -95,7 +95,7 @@ def _drafts(count: int) -> list[tuple[int, str]]:
     from portal.models import Role, User
     from registration.identifiers import uscc_generate
     from registration.models import Application, Enterprise
-    from registration.services import register_data
+    from registration.selectors import register_data
 
     # The sandbox answers at once and never calls back: the bench measures delivery, not decisions.
     SandboxSetting.objects.update(mode="approve", decision_delay_seconds=-1, fail_times=0)

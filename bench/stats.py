@@ -29,7 +29,7 @@ REDIS_URL = os.environ.get("BENCH_STATS_REDIS_URL", "redis://127.0.0.1:6379/13")
 REGISTRATIONS = int(os.environ.get("BENCH_STATS_REGISTRATIONS", "10000"))
 REQUESTS = int(os.environ.get("BENCH_STATS_REQUESTS", "40"))
 PASSWORD = "bench-stats-1"  # noqa: S105 — users of a throw-away benchmark database
-CACHE_KEY = ":1:portal:stats:v1"  # Django's key for portal.stats.STATS_CACHE_KEY (no prefix, version 1)
+CACHE_KEY = ":1:portal:stats:v1"  # Django's key for reporting.stats.STATS_CACHE_KEY (no prefix, version 1)
 TARGET_MS = 300
 
 

@@ -58,7 +58,7 @@ def main() -> None:
     from registration.documents import licence_pdf
     from registration.identifiers import uscc_generate
     from registration.models import AccessLogEntry, Enterprise
-    from registration.services import register_data
+    from registration.selectors import register_data
     from registration.verification import institution_create
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()

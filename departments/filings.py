@@ -30,6 +30,8 @@ from portal.errors import PortalError, StateConflict
 
 from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for, delivery_policy
 from .models import Department, Filing, FilingKind, FilingState
+from .ports import registration_port
+from .tasks import deliver_filing
 
 logger = logging.getLogger(__name__)
 S = FilingState
@@ -62,8 +64,6 @@ def _mark_dispatched(filing: Filing) -> None:
 
 def _enqueue(filing: Filing, countdown: float = 0) -> None:
     """Ask a worker to deliver after commit: a rolled-back release must never be delivered."""
-    from .tasks import deliver_filing
-
     queue = filing.department.queue
     filing_id = filing.pk
     transaction.on_commit(lambda: deliver_filing.apply_async((filing_id,), queue=queue, countdown=countdown))
@@ -278,12 +278,11 @@ def filing_deliver(*, filing_id: int) -> str:
 
 
 def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, result: Any) -> str:
-    from registration.services import application_after_filing_decision, application_lock
-
     # Only the delivery bookkeeping is written back: the payload (kilobytes) was not changed by an attempt.
     bookkeeping = ["state", "attempts", "claimed_until", "last_error", "next_attempt_at", "updated_at"]
+    registration = registration_port()
     with transaction.atomic():
-        application_lock(application_id)
+        registration.application_lock(application_id)
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
         if filing.state != S.QUEUED or filing.round != delivery.round:
             answered = isinstance(result, Delivered) and result.reference and not filing.reference_no
@@ -321,7 +320,7 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
             filing.last_error = ""
             filing.save()
             _audit(filing, "filing.refused_on_delivery", after={"state": filing.state}, message=result.reason)
-            application_after_filing_decision(filing=filing, actor=None)
+            registration.after_decision(filing=filing, actor=None)
             return "refused"
         filing.dispatch()
         _mark_dispatched(filing)
@@ -345,8 +344,6 @@ def filings_sweep() -> int:
     )
     count = 0
     for filing in due:
-        from .tasks import deliver_filing
-
         deliver_filing.apply_async((filing.pk,), queue=filing.department.queue)
         count += 1
     return count
@@ -457,10 +454,9 @@ def filing_decide(
     errors = decision_text_errors(reason=reason, reference_no=reference_no)
     if errors:
         raise PortalError(_("The request has errors; see “errors”."), errors)
-    from registration.services import application_after_filing_decision, application_lock
-
+    registration = registration_port()
     with transaction.atomic():
-        application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
+        registration.application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
         filing = (
             Filing.objects.select_for_update(of=("self",))  # form_version is an outer join: lock the filing only
             .select_related("department", "application", "form_version")
@@ -525,7 +521,7 @@ def filing_decide(
                    message=reason)
         )  # fmt: skip
         audit_record_many(events)
-        application_after_filing_decision(filing=filing, actor=actor)
+        registration.after_decision(filing=filing, actor=actor)
     return filing, True
 
 

@@ -7,6 +7,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from .adapters import delivery_policy
+
 
 class AdapterKind(models.TextChoices):
     CLERK_QUEUE = "clerk_queue", _("Clerk queue (decided in the workbench)")
@@ -51,8 +53,6 @@ class Department(models.Model):
         return f"{self.code} {self.display_name}"
 
     def clean(self) -> None:
-        from .adapters import delivery_policy
-
         _policy, problems = delivery_policy(self.adapter_config)
         if not isinstance(self.adapter_config, dict):
             problems["adapter_config"] = "an object of settings"

@@ -8,7 +8,7 @@ from django.http import Http404
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 
-from .models import Department, Filing, FilingKind, RoutingRule
+from .models import FORM_KINDS, Department, Filing, FilingKind, RoutingRule
 from .routing import Reason, RoutingFacts, Rule, route
 
 
@@ -72,3 +72,17 @@ def filing_for(user: Any, filing_id: int) -> Filing:
 
 def filing_can_decide(user: Any, filing: Filing) -> bool:
     return user.is_clerk and user.department_id == filing.department_id
+
+
+def filing_previous_payload(filing: Filing) -> dict | None:
+    """For an update: the payload the department held before (the enterprise's earlier filing with it)."""
+    if filing.kind != FilingKind.UPDATE:
+        return None
+    earlier = (
+        Filing.objects.filter(application__enterprise_id=filing.application.enterprise_id, department=filing.department)
+        .filter(kind__in=FORM_KINDS)
+        .filter(created_at__lt=filing.created_at, payload__isnull=False)
+        .order_by("-created_at")
+        .first()
+    )
+    return earlier.payload if earlier else None

@@ -13,16 +13,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from forms_engine.display import change_rows, item_label
+from forms_engine.display import item_label, payload_rows, review_rows
 from forms_engine.selectors import form_version_spec
-from forms_engine.spec import FormSpec
+from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 from portal.permissions import reader_required, role_required
 
 from .filings import correction_items_offered, filing_decide, filing_open, filing_redispatch
-from .models import FORM_KINDS, Department, Filing, FilingKind, FilingState
-from .selectors import filing_can_decide, filing_for, filings_visible_to
+from .models import Department, Filing, FilingKind, FilingState
+from .ports import registration_port
+from .selectors import filing_can_decide, filing_for, filing_previous_payload, filings_visible_to
 
 S = FilingState
 workbench_user = role_required(lambda user: user.is_clerk or user.reads_everything)
@@ -84,87 +85,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def payload_rows(payload: dict | None, spec: FormSpec | None, previous: dict | None = None) -> list[dict]:
-    """The department's form as rows to show, in the form's own field order (PostgreSQL's jsonb does not keep
-    key order): blocks as headings, lists as small tables. With `previous` (an update), each value that differs
-    from what the department held before is marked with its old value."""
-    payload = payload or {}
-    if spec is None:
-        return [{"name": name, "value": value} for name, value in payload.items()]
-
-    def changed(new, old_container, key) -> dict:
-        if previous is None:
-            return {}
-        old = (old_container or {}).get(key)
-        return {"changed": True, "before": old} if old != new else {}
-
-    rows: list[dict] = []
-    shown_blocks: set[str] = set()
-    for field in spec.fields:
-        if field.group:
-            if field.group not in shown_blocks:
-                shown_blocks.add(field.group)
-                block, old_block = payload.get(field.group) or {}, (previous or {}).get(field.group) or {}
-                names = [f.name for f in spec.fields if f.group == field.group]
-                rows.append(
-                    {
-                        "heading": field.group,
-                        "fields": [
-                            {"name": n, "value": block.get(n), **changed(block.get(n), old_block, n)} for n in names
-                        ],
-                    }
-                )
-            continue
-        value = payload.get(field.name)
-        if field.transform == "each":
-            columns = [sub["name"] for sub in field.args.get("fields", [])]
-            entries = [[(entry or {}).get(c) for c in columns] for entry in (value or [])]
-            rows.append(
-                {"table": field.name, "columns": columns, "entries": entries, **changed(value, previous, field.name)}
-            )
-        else:
-            rows.append({"name": field.name, "value": value, **changed(value, previous, field.name)})
-    return rows
-
-
-def previous_payload(filing: Filing) -> dict | None:
-    """For an update: the payload the department held before (the enterprise's earlier filing with it)."""
-    if filing.kind != FilingKind.UPDATE:
-        return None
-    earlier = (
-        Filing.objects.filter(application__enterprise_id=filing.application.enterprise_id, department=filing.department)
-        .filter(kind__in=FORM_KINDS)
-        .filter(created_at__lt=filing.created_at, payload__isnull=False)
-        .order_by("-created_at")
-        .first()
-    )
-    return earlier.payload if earlier else None
-
-
-def review_rows(payload: dict | None) -> list[dict]:
-    """A change to review: each item with its label, value before and after."""
-    return change_rows((payload or {}).get("before", {}), (payload or {}).get("after", {}))
-
-
 @workbench_user
 def filing_document(request: HttpRequest, pk: int) -> HttpResponse:
     """The document an archive-copy request asks the department to print (its clerks, admins, auditors)."""
-    from registration.archive_copies import registration_of
-    from registration.documents import licence_pdf, receipt_pdf
-
     filing = filing_for(request.user, pk)
-    if filing.kind != FilingKind.ARCHIVE_COPY:
+    printed = registration_port().printed_copy(filing=filing)
+    if printed is None:
         raise Http404
-    enterprise = filing.application.enterprise
-    document = (filing.payload or {}).get("document")
-    if document == "licence":
-        issued, pdf = licence_pdf(enterprise)
-    elif document == "receipt" and registration_of(enterprise) is not None:
-        issued, pdf = receipt_pdf(registration_of(enterprise))
-    else:
-        raise Http404
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{document}-{issued.number}.pdf"'
+    document = (filing.payload or {}).get("document", "document")
+    response = HttpResponse(printed.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document}-{printed.number}.pdf"'
     return response
 
 
@@ -186,8 +116,6 @@ def _filing_page(
 ) -> HttpResponse:
     """The filing with its payload and the decision forms; `decision` re-shows what the clerk typed, with the
     errors, when a decision was refused (nothing a clerk typed is lost or cut)."""
-    from registration.selectors import application_timeline
-
     decision = decision or {}
     chosen = set(decision.get("items", []))
     item_choices = [(key, item_label(key), key in chosen) for key in correction_items_offered(filing)]
@@ -199,7 +127,7 @@ def _filing_page(
             "rows": payload_rows(
                 filing.payload,
                 form_version_spec(filing.form_version) if filing.form_version else None,
-                previous_payload(filing),
+                filing_previous_payload(filing),
             )
             if filing.uses_department_form
             else [],

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .canonical import compact
 from .models import DataItem, DepartmentForm, FieldMapping, FormVersion, IndustryCode, Town
 
 
@@ -61,3 +62,17 @@ class FormVersionAdmin(admin.ModelAdmin):
 class DepartmentFormAdmin(admin.ModelAdmin):
     list_display = ("department_code", "title", "title_en", "sheets")
     search_fields = ("department_code", "title", "title_en")
+
+
+class CanonicalSearchMixin:
+    """Admin search that also finds identifiers typed in another spelling (full width, lower case, spaced): the
+    term is tried as typed and in its canonical form (STYLE.md habit 11)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        folded = compact(search_term)
+        if folded and folded != search_term.strip():
+            more, more_duplicates = super().get_search_results(request, queryset, folded)
+            found = found | more
+            may_have_duplicates = may_have_duplicates or more_duplicates
+        return found, may_have_duplicates

@@ -19,6 +19,8 @@ from typing import Any
 import pycountry
 from django.utils.translation import gettext as _
 from stdnum import numdb
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError
 
 from portal.calendar import beijing_today
 
@@ -71,6 +73,34 @@ def id_documents() -> dict[str, IdDocument]:
 def department_codes(table: str) -> dict[str, str]:
     """One department's code list for ID types (`table`: tax, aic, si, …), by document enum value."""
     return {value: doc.codes[table] for value, doc in id_documents().items() if table in doc.codes}
+
+
+# --- GB 32100 unified social credit code ---------------------------------------------------------------------
+
+ORG_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_code_check(body: str) -> str:
+    """The check character of a GB 11714 organisation code body (8 characters)."""
+    total = sum(ORG_CODE_ALPHABET.index(c) * w for c, w in zip(body, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def uscc_problem(value: Any) -> str | None:
+    """Both check characters of GB 32100: the outer one (python-stdnum) and the inner organisation code's. Reads the
+    canonical form (`canonical.compact`), so a full-width or lower-case spelling of a valid code passes."""
+    number = compact(value)
+    try:
+        uscc.validate(number)
+    except ValidationError:
+        return _("Not a valid unified social credit code (18 characters, check character wrong or letter not allowed).")
+    body, check = number[8:16], number[16]
+    if any(c not in ORG_CODE_ALPHABET for c in body) or organisation_code_check(body) != check:
+        return _("Not a valid unified social credit code: the organisation code inside it does not check.")
+    return None
 
 
 # --- Checks named in the data ----------------------------------------------------------------------------------
@@ -147,8 +177,6 @@ def _run_check(check: str, number: str, today: dt.date) -> str | None:
             if icao9303_check_digit(number[:-1]) != number[-1]:
                 return _("the check digit is wrong")
         case "gb32100":
-            from .validators import uscc_problem
-
             if uscc_problem(number):
                 return _("a check character is wrong")
         case _:

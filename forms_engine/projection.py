@@ -66,6 +66,7 @@ def project_fields(fields: list[FieldSpec] | tuple[FieldSpec, ...], ctx: Context
         return values[name]
 
     ctx.field_value = value_of
+    ctx.projector = project_fields
     payload: dict[str, Any] = {}
     for spec in fields:
         try:

@@ -70,6 +70,9 @@ class Context:
     items: dict[str, Any]  # key → ItemSpec
     references: dict[str, str] = field(default_factory=dict)
     field_value: Callable[[str], Any] | None = None
+    # The projector itself (projection.project_fields), handed in so that `each` can project a list's entries
+    # without this module importing the projector that imports it.
+    projector: Callable[..., dict[str, Any]] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     prefix: str = ""
     parent: Context | None = None  # inside `each`: the whole application, reached with a "^" path
@@ -489,15 +492,15 @@ def share_percent(ctx: Context, *, item: str, total_item: str) -> Any:
 def each(ctx: Context, *, item: str, fields: list[dict]) -> Any:
     """A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry
     (a path starting with ^ reads the whole application, e.g. "^reg_capital")."""
-    from .projection import project_fields  # the projector and `each` recurse into each other
-
+    if ctx.projector is None:
+        raise TransformError("lists are projected within a form")
     entries = ctx.get(item)
     if entries is None:
         return None
     spec = ctx.spec(item)
     sub_items = {f.key: f for f in spec.fields} if spec is not None else {}
     return [
-        project_fields(
+        ctx.projector(
             [FieldSpec.from_dict(f) for f in fields],
             Context(data=entry, items=sub_items, references=ctx.references, errors=ctx.errors, parent=ctx),
             prefix=f"{ctx.prefix}{item}.{i}.",

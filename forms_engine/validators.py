@@ -13,11 +13,10 @@ from typing import Any
 
 import pycountry
 from django.utils.translation import gettext as _
-from stdnum.cn import uscc
-from stdnum.exceptions import ValidationError
 
 from . import codetables, identity
-from .canonical import compact, fold_ascii, is_han
+from .canonical import fold_ascii, is_han
+from .identity import ORG_CODE_ALPHABET, organisation_code_check, uscc_problem  # noqa: F401 — public here too
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0769-?\d{7,8}$")
@@ -30,8 +29,6 @@ ALPHA3_RE = re.compile(r"^[A-Z]{3}$")
 # Printable ASCII, and nothing a Chinese keyboard slips in (full-width letters, ，。：“” …).
 ASCII_EN_RE = re.compile(r"^[A-Za-z0-9 ,.&()'\-/#:;]+$")
 
-ORG_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 # Organisational forms a company name may end with, by entity type (GB 名称登记管理规定).
 NAME_ENDINGS = {
@@ -47,27 +44,6 @@ NAME_ENDINGS = {
     "farmers_cooperative": ("专业合作社", "合作社"),
 }
 ALL_ENDINGS = tuple(sorted({e for endings in NAME_ENDINGS.values() for e in endings}, key=len, reverse=True))
-
-
-def organisation_code_check(body: str) -> str:
-    """The check character of a GB 11714 organisation code body (8 characters)."""
-    total = sum(ORG_CODE_ALPHABET.index(c) * w for c, w in zip(body, ORG_CODE_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
-
-
-def uscc_problem(value: Any) -> str | None:
-    """Both check characters of GB 32100: the outer one (python-stdnum) and the inner organisation code's. Reads the
-    canonical form (`canonical.compact`), so a full-width or lower-case spelling of a valid code passes."""
-    number = compact(value)
-    try:
-        uscc.validate(number)
-    except ValidationError:
-        return _("Not a valid unified social credit code (18 characters, check character wrong or letter not allowed).")
-    body, check = number[8:16], number[16]
-    if any(c not in ORG_CODE_ALPHABET for c in body) or organisation_code_check(body) != check:
-        return _("Not a valid unified social credit code: the organisation code inside it does not check.")
-    return None
 
 
 def resident_id_problem(value: Any) -> str | None:

@@ -146,3 +146,21 @@ def audit_chain_verify() -> int | None:
         if (event.hash if event else GENESIS) != head.last_hash:
             return event.id if event else -1
     return None
+
+
+def application_timeline(application_id: int) -> list[dict]:
+    """What happened to an application and its filings, oldest first, from the audit trail (transitions,
+    decisions, deliveries; data changes left out): the timeline both the applicant and the clerk see."""
+    events = AuditEvent.objects.filter(application_id=application_id).select_related("actor").order_by("id")
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "object": f"{e.object_type}:{e.object_id}",
+            "actor": str(e.actor) if e.actor else e.actor_label,
+            "state": (e.after or {}).get("state") if isinstance(e.after, dict) else None,
+            "message": e.message,
+        }
+        for e in events
+        if e.action != "application.data_changed"
+    ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "forms_engine",
     "departments",
     "registration",
+    "reporting",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -9,10 +9,11 @@ from forms_engine.apis import DataItemListApi, DepartmentFormApi
 from registration import apis as registration_apis
 from registration import verify_apis
 from registration import views as registration_views
+from reporting import views as dashboard
+from reporting.apis import StatsApi
 
-from . import dashboard, views
+from . import views
 from .api import PingApi, TokenApi
-from .stats_apis import StatsApi
 
 api_v1 = [
     path("auth/token", TokenApi.as_view(), name="api-token"),

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from departments.selectors import department_list
+from registration.selectors import enterprises_of
 
 from .forms import SignupForm
 from .health import health_report
@@ -24,8 +25,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    from registration.selectors import enterprises_of
-
     enterprises = enterprises_of(request.user) if request.user.is_authenticated else []
     return render(request, "portal/home.html", {"departments": department_list(), "enterprises": enterprises})
 

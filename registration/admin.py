@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import CanonicalSearchMixin
+from forms_engine.admin import CanonicalSearchMixin
 
 from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, Todo
 from .verification import institution_revoke, new_key

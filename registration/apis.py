@@ -10,21 +10,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.audit import application_timeline
 from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_since
 
 from .archive_copies import archive_copy_request
-from .changes import change_submit, todos_supply
+from .changes import change_submit
+from .documents import document_response
 from .models import Application
 from .names import name_check
 from .selectors import (
     application_for,
-    application_timeline,
     applications_visible_to,
     enterprise_for,
     enterprise_for_owner,
     enterprise_todos,
 )
 from .services import application_create, application_submit, application_update_data, application_withdraw
+from .todos import todos_supply
 
 
 class FilingSummary(serializers.Serializer):
@@ -200,8 +202,6 @@ class ApplicationDocumentApi(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request: Request, pk: int, kind: str):
-        from .documents import document_response
-
         return document_response(application_for(request.user, pk), kind)
 
 

@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.filings import filing_release_document, filings_create
-from departments.models import Department, FilingKind
+from departments.models import Department, Filing, FilingKind
+from departments.ports import PrintedCopy
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 
+from .documents import licence_facts, licence_issue, licence_pdf, receipt_issue, receipt_pdf
 from .models import Application, Enterprise, IssuedDocument
 from .services import application_audit
 
@@ -71,8 +73,6 @@ def archive_copy_request(
     errors, copies = _problems(enterprise, document, department, copies, delivery, postal_address)
     if errors:
         raise PortalError(_("The request has errors; nothing was sent."), errors)
-    from .documents import licence_facts, licence_issue, receipt_issue
-
     # The copy's number is fixed now; the department prints the document when it handles the request.
     issued = (
         licence_issue(enterprise)
@@ -115,3 +115,19 @@ def archive_copy_request(
         },
     )
     return application
+
+
+def archive_copy_document(filing: Filing) -> PrintedCopy | None:
+    """The document an archive-copy filing asks its department to print: the enterprise's licence, or the receipt
+    of the application that registered it; None when there is nothing to print."""
+    if filing.kind != FilingKind.ARCHIVE_COPY:
+        return None
+    enterprise = filing.application.enterprise
+    document = (filing.payload or {}).get("document")
+    if document == IssuedDocument.Kind.LICENCE:
+        issued, pdf = licence_pdf(enterprise)
+    elif document == IssuedDocument.Kind.RECEIPT and (registered := registration_of(enterprise)) is not None:
+        issued, pdf = receipt_pdf(registered)
+    else:
+        return None
+    return PrintedCopy(number=issued.number, pdf=pdf)

@@ -11,7 +11,6 @@ On approval (by AIC for the items it reviews, at once for the others):
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +21,9 @@ from departments.filings import (
     filing_release_document,
     filings_create,
     filings_release,
-    items_missing,
     payload_hash,
 )
-from departments.models import FORM_KINDS, Department, Filing, FilingKind, FilingState, RoutingRule
+from departments.models import Department, Filing, FilingKind, FilingState
 from departments.routing import route
 from departments.selectors import departments_routed, routing_rules_active
 from forms_engine.compose import items_needed
@@ -33,20 +31,26 @@ from forms_engine.projection import project
 from forms_engine.selectors import data_item_specs, forms_current
 from forms_engine.validation import validate
 from portal.audit import audit_record
-from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
 
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange, Todo
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
-from .services import application_audit, application_complete_if_done, application_lock, routing_facts
+from .selectors import (
+    UNCHANGEABLE_ITEMS,
+    change_data,
+    changeable_items,
+    enterprise_current_data,
+    enterprise_filings_held,
+    routing_facts,
+)
+from .services import application_audit, application_complete_if_done
+from .todos import todos_create
 
 S = ApplicationState
 # Items AIC must review before they change (名称、经营范围、法定代表人、注册资本、住所); the others apply at once.
 REVIEWED_ITEMS = ("name_zh", "business_scope", "legal_rep", "reg_capital", "reg_address")
-# A change of entity type is a different procedure (改制), not a change registration.
-UNCHANGEABLE_ITEMS = ("entity_type",)
 # Filings that put the enterprise's data in a department's hands.
 # A department holds the data once its filing is built (queued or failed ones will deliver the old payload, so
 # they get an update too); a waiting filing is built later, from the data current then.
@@ -57,61 +61,6 @@ HOLDING_STATES = (
     FilingState.CORRECTION_REQUESTED,
     FilingState.FAILED,
 )
-APPLIED_STATES = (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
-
-
-def changeable_items() -> dict[str, Any]:
-    """Item specs an enterprise may change: everything it typed, not what the platform issued."""
-    return {k: i for k, i in data_item_specs().items() if not i.issued and k not in UNCHANGEABLE_ITEMS}
-
-
-def enterprise_current_data(enterprise: Enterprise, exclude: Application | None = None) -> dict:
-    """Everything the enterprise has told the portal, current: department items from its applications (later ones
-    win, changes included once applied), overlaid by the register."""
-    data: dict = {}
-    applications = enterprise.applications.filter(state__in=APPLIED_STATES).exclude(kind=Application.Kind.ARCHIVE_COPY)
-    if exclude is not None:
-        applications = applications.exclude(pk=exclude.pk)
-    for application in applications.order_by("created_at", "id"):
-        # Items reopened for a correction hold what is being typed, not what the departments have.
-        in_flux = set(application.editable_items) if application.state == S.CORRECTION_REQUESTED else set()
-        data.update({k: v for k, v in application.data.items() if k not in in_flux})
-    data.update(enterprise.data)
-    return data
-
-
-def changes_applied_after(application: Application) -> dict:
-    """The items later change registrations of the application's enterprise changed (applied ones, oldest first):
-    what a registration filing released late must carry instead of the registration's own values."""
-    later = Application.objects.filter(
-        enterprise_id=application.enterprise_id,
-        kind=Application.Kind.CHANGE,
-        state__in=(S.IN_PROGRESS, S.COMPLETED),
-        created_at__gt=application.created_at,
-    )
-    data: dict = {}
-    for change in later.order_by("created_at", "id"):
-        data.update(change.data)
-    return data
-
-
-def change_data(enterprise: Enterprise, current: dict) -> dict:
-    """What department forms read for an enterprise: its data plus what the platform issued."""
-    from forms_engine.transforms import REG_TYPE_CODES
-
-    return {
-        **current,
-        "uscc": enterprise.uscc,
-        "established_on": enterprise.established_on.isoformat(),
-        "division_code": "441900",
-        "reg_type_code": REG_TYPE_CODES.get(enterprise.entity_type, ""),
-    }
-
-
-def change_projection_data(application: Application) -> dict:
-    """What department forms read for a change application: the enterprise's data with the change applied."""
-    enterprise = application.enterprise
-    return change_data(enterprise, {**enterprise_current_data(enterprise, exclude=application), **application.data})
 
 
 def _check_change(enterprise: Enterprise, current: dict, data: Any) -> dict:
@@ -263,7 +212,7 @@ def change_apply(*, application: Application, actor: Any) -> None:
     filings_create(application=application, codes=[d.code for d, _r in newly_required], kind=FilingKind.NEW_OBLIGATION)
     application.routed = sorted(set(application.routed) | set(concerned) | {d.code for d, _r in newly_required})
     application.save()
-    todos = _todos_create(application, enterprise, newly_required, data, forms, items)
+    todos = todos_create(application, enterprise, newly_required, data, forms, items)
     filings_release(application=application, data=data, held=held)
     application_audit(
         application,
@@ -280,46 +229,6 @@ def _payload_changes(held: Filing, data: dict, current: Any, items: dict) -> boo
     the first activities of the scope does not hear of a fourth)."""
     projection = project(data, current.spec, items, held.references)
     return bool(projection.errors) or payload_hash(projection.payload) != held.payload_hash
-
-
-def enterprise_filings_held(enterprise: Enterprise, exclude: Application | None = None) -> dict[str, Filing]:
-    """The enterprise's newest non-rejected filing per department, from all its applications."""
-    filings = (
-        Filing.objects.filter(application__enterprise=enterprise)
-        .exclude(state=FilingState.REJECTED)
-        .filter(kind__in=FORM_KINDS)
-        .select_related("department")
-        .order_by("created_at", "id")
-    )
-    if exclude is not None:
-        filings = filings.exclude(application=exclude)
-    return {f.department.code: f for f in filings}
-
-
-def _todos_create(application, enterprise, newly_required, data, forms, items) -> list[Todo]:
-    rules = RoutingRule.objects.in_bulk([reasons[0].rule_id for _d, reasons in newly_required])
-    filings = {f.department_id: f for f in application.filings.filter(kind=FilingKind.NEW_OBLIGATION)}
-    today = beijing_today()
-    todos = []
-    for department, reasons in newly_required:
-        rule = rules.get(reasons[0].rule_id)
-        due_days = next((r.due_days for r in (rules.get(x.rule_id) for x in reasons) if r and r.due_days), None)
-        todos.append(
-            Todo(
-                enterprise=enterprise,
-                application=application,
-                filing=filings[department.pk],
-                department=department,
-                rule=rule,
-                rule_version=reasons[0].rule_version,
-                title=(rule.todo_text if rule else "") or department.filing_name,
-                title_en=(rule.todo_text_en if rule else "") or department.filing_name_en,
-                reason="、".join(r.detail for r in reasons if r.detail)[:300],
-                needed_items=items_missing(department.code, data, forms, items),
-                due_date=today + dt.timedelta(days=due_days) if due_days else None,
-            )
-        )
-    return Todo.objects.bulk_create(todos)
 
 
 def _change_notify(application: Application, enterprise: Enterprise, concerned: list[str], todos: list[Todo]):
@@ -372,60 +281,3 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
         )
 
 
-def todos_close_for(filing: Filing) -> int:
-    """The department decided: the todo it answered is done, or refused (its message says why)."""
-    status = Todo.Status.DONE if filing.state == FilingState.APPROVED else Todo.Status.REFUSED
-    now = timezone.now()
-    return Todo.objects.filter(filing=filing, status=Todo.Status.OPEN).update(
-        status=status, done_at=now, updated_at=now, needed_items=[]
-    )
-
-
-def todos_needing(enterprise: Enterprise) -> list[Todo]:
-    """Open todos whose department still needs items from the enterprise."""
-    todos = Todo.objects.filter(enterprise=enterprise, status=Todo.Status.OPEN).select_related("department")
-    return [t for t in todos.order_by("id") if t.needed_items]
-
-
-def items_needed_by(todos: list[Todo]) -> dict[str, list[str]]:
-    """Each needed item once, with the departments that need it: the enterprise types it once for all of them."""
-    needed: dict[str, list[str]] = {}
-    for todo in todos:
-        for key in todo.needed_items:
-            needed.setdefault(key, []).append(todo.department.code)
-    return needed
-
-
-@transaction.atomic
-def todos_supply(*, enterprise: Enterprise, user: User, data: Any, todos: list[Todo] | None = None) -> list[Todo]:
-    """The enterprise gives the items newly required departments' forms still need (each item once, for every
-    todo that needs it); the filings that now have everything go out. Nothing is saved if anything is wrong."""
-    todos = todos_needing(enterprise) if todos is None else [t for t in todos if t.needed_items]
-    if not todos:
-        raise StateConflict(_("This todo needs nothing more from you."), state=Todo.Status.DONE)
-    if not isinstance(data, dict):
-        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
-    items = data_item_specs()
-    needed = items_needed_by(todos)
-    extra = {k: [_("This item is not asked here.")] for k in data if k not in needed}
-    result = validate({k: v for k, v in data.items() if k in needed}, [items[k] for k in needed])
-    errors = {**result.errors, **extra}
-    if errors:
-        raise PortalError(_("Some items have errors; nothing was saved."), errors)
-    forms = forms_current()
-    for application_id in sorted({t.application_id for t in todos}):
-        application = application_lock(application_id)
-        given = {
-            k: v
-            for k, v in result.cleaned.items()
-            if k in {i for t in todos if t.application_id == application_id for i in t.needed_items}
-        }
-        application.data = {**application.data, **given}
-        application.save()
-        application_audit(application, "application.data_changed", actor=user, after=given)
-        data_now = change_projection_data(application)
-        for todo in Todo.objects.filter(application=application, status=Todo.Status.OPEN).select_related("department"):
-            todo.needed_items = items_missing(todo.department.code, data_now, forms, items)
-            todo.save(update_fields=["needed_items", "updated_at"])
-        filings_release(application=application, data=data_now, held=enterprise_filings_held(enterprise, application))
-    return list(Todo.objects.filter(pk__in=[t.pk for t in todos]).select_related("department", "filing"))

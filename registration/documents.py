@@ -3,6 +3,7 @@ registration receipt. Each carries a document number and a QR code to the public
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from departments.models import FilingState
+from forms_engine.display import payload_rows
+from forms_engine.selectors import form_version_spec
 from forms_engine.spec import load_items
 from portal.calendar import beijing_today
 
@@ -164,8 +167,6 @@ def _term_until(established, years) -> str:
     """The last day of the term of operation, as the licence writes it, or 长期."""
     if not years:
         return "长期"
-    import datetime as dt
-
     try:
         end = established.replace(year=established.year + int(years))
     except ValueError:  # 29 February
@@ -253,9 +254,6 @@ def document_is_current(document: IssuedDocument) -> bool:
 
 def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
     """A filing as the department received it: its own form, field names and layout, with its version."""
-    from departments.views import payload_rows
-    from forms_engine.selectors import form_version_spec
-
     application = filing.application
     content = _filing_content(filing)
     document = _issue(IssuedDocument.Kind.FILING, application.enterprise, application, content, filing=filing)

@@ -25,17 +25,11 @@ from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 
 from .archive_copies import DOCUMENTS, MAX_COPIES, archive_copy_request
-from .changes import (
-    change_submit,
-    changeable_items,
-    enterprise_current_data,
-    items_needed_by,
-    todos_needing,
-    todos_supply,
-)
+from .changes import change_submit
 from .documents import licence_facts
 from .models import Application, Enterprise, EnterpriseChange, Todo
-from .selectors import enterprise_for_owner
+from .selectors import changeable_items, enterprise_current_data, enterprise_for_owner
+from .todos import items_needed_by, todos_needing, todos_supply
 from .wizard import field_view, parse_post
 
 

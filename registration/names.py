@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from forms_engine.validators import company_name_problem
 from portal.errors import PortalError
 
+from .models import NameReservation
+
 PROHIBITED_FILE = Path(__file__).resolve().parent / "data" / "prohibited_words.txt"
 
 
@@ -42,8 +44,6 @@ def name_check(
 ) -> list[str]:
     """Every reason the name cannot be registered (empty when it is available). A read: `name_reserve` is what
     holds a name against a concurrent applicant. The holder named by `exclude_*` does not count against itself."""
-    from .models import NameReservation
-
     reasons = []
     name = (name_zh or "").strip()
     problem = company_name_problem(name, entity_type)
@@ -71,8 +71,6 @@ def name_reserve(*, name_zh: str, application: Any = None, enterprise: Any = Non
     holds it. A holder keeps one name: an application whose name was corrected gives up the old one. Call inside
     the caller's transaction; a concurrent reservation of the same name waits on the unique index and then
     fails here, so only one of two racing applicants gets the name."""
-    from .models import NameReservation
-
     key = name_key(name_zh)
     holder = {"application": application} if application is not None else {"enterprise": enterprise}
     current = NameReservation.objects.filter(name_key=key).first()
@@ -103,16 +101,12 @@ def _name_taken(held: Any) -> PortalError:
 
 def name_release(*, application: Any) -> None:
     """The application no longer holds a name (withdrawn, refused, or its change was refused)."""
-    from .models import NameReservation
-
     NameReservation.objects.filter(application=application).delete()
 
 
 def name_pass_to_enterprise(*, application: Any, enterprise: Any) -> None:
     """The application's name becomes the enterprise's (a licence, or an approved change of name); a renamed
     enterprise gives up its old name."""
-    from .models import NameReservation
-
     if not NameReservation.objects.filter(application=application).exists():
         return
     NameReservation.objects.filter(enterprise=enterprise).delete()

@@ -1,4 +1,5 @@
-"""Reads of the registration domain, always scoped by who is asking."""
+"""Reads of the registration domain: objects scoped by who is asking, and the data departments read (an
+application's or an enterprise's current data, with what the licence issued)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
 
-from departments.models import Filing
+from departments.models import FORM_KINDS, Filing, FilingState
+from departments.routing import RoutingFacts
+from departments.selectors import departments_routed
 from forms_engine.canonical import compact
-from portal.models import AuditEvent
+from forms_engine.compose import UnifiedForm, compose
+from forms_engine.selectors import data_item_specs, form_specs_current
+from forms_engine.transforms import REG_TYPE_CODES
 
-from .models import Application, Enterprise
+from .models import AccessLogEntry, Application, ApplicationState, Enterprise, Todo
+
+S = ApplicationState
 
 
 def applications_visible_to(user: Any) -> QuerySet[Application]:
@@ -32,23 +40,6 @@ def application_for(user: Any, application_id: Any) -> Application:
         return applications_visible_to(user).get(pk=int(application_id))
     except (Application.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-
-
-def application_timeline(application_id: int) -> list[dict]:
-    """What happened, oldest first, from the audit trail (transitions, decisions, deliveries, data changes)."""
-    events = AuditEvent.objects.filter(application_id=application_id).select_related("actor").order_by("id")
-    return [
-        {
-            "at": e.at,
-            "action": e.action,
-            "object": f"{e.object_type}:{e.object_id}",
-            "actor": str(e.actor) if e.actor else e.actor_label,
-            "state": (e.after or {}).get("state") if isinstance(e.after, dict) else None,
-            "message": e.message,
-        }
-        for e in events
-        if e.action != "application.data_changed"
-    ]
 
 
 def enterprise_by_code(uscc: Any) -> Enterprise | None:
@@ -79,8 +70,6 @@ def enterprise_for(user: Any, uscc: str) -> Enterprise:
 def enterprise_for_owner(user: Any, uscc: str, id_number: str = "") -> Enterprise:
     """The enterprise an applicant may act for: its owner, or its legal representative or liaison proving it with
     their ID number. 403 for staff (they read, never act for an enterprise); 404 for everyone else."""
-    from rest_framework.exceptions import PermissionDenied
-
     if not user.is_applicant:
         raise PermissionDenied
     enterprise = enterprise_by_code(uscc)
@@ -92,15 +81,11 @@ def enterprise_for_owner(user: Any, uscc: str, id_number: str = "") -> Enterpris
 
 
 def enterprise_todos(enterprise: Enterprise) -> QuerySet:
-    from .models import Todo
-
     return Todo.objects.filter(enterprise=enterprise).select_related("department", "filing")
 
 
 def enterprises_of(user: Any) -> QuerySet[Enterprise]:
     """The enterprises an applicant registered, with their open todos, for the home page."""
-    from .models import Todo
-
     if not getattr(user, "is_applicant", False):
         return Enterprise.objects.none()
     open_todos = Todo.objects.filter(status=Todo.Status.OPEN).select_related("department").order_by("due_date", "id")
@@ -118,6 +103,112 @@ def preview_drafts(limit: int = 10) -> dict[str, dict]:
 def enterprise_access_log(enterprise: Enterprise) -> QuerySet:
     """Who verified the enterprise online, newest first (for the enterprise itself): every lookup, the caller
     pages."""
-    from .models import AccessLogEntry
-
     return AccessLogEntry.objects.filter(uscc=enterprise.uscc).select_related("institution").order_by("-at", "-id")
+
+
+# --- The data departments read -------------------------------------------------------------------------------
+
+
+def routing_facts(application: Application, data: dict) -> RoutingFacts:
+    return RoutingFacts(
+        new_company=application.is_new_company,
+        import_export=data.get("import_export") in (True, "true", "True", 1),
+        industry_code=str(data.get("industry_code") or ""),
+        business_scope=str(data.get("business_scope") or ""),
+    )
+
+
+def application_form(application: Application, data: dict | None = None) -> tuple[list[str], UnifiedForm]:
+    """The routed departments and the unified form for the application's current answers."""
+    data = application.data if data is None else data
+    routed = [d.code for d, _reasons in departments_routed(facts=routing_facts(application, data))]
+    return routed, compose(routed, form_specs_current(), data_item_specs())
+
+
+def projection_data(application: Application) -> dict:
+    """The application's data plus what the platform issued with the licence: what department forms read."""
+    if application.kind == Application.Kind.CHANGE:
+        return change_projection_data(application)
+    enterprise = application.enterprise
+    if enterprise is None:
+        return dict(application.data)
+    # A filing released after a change registration (it waited for a prerequisite) carries the new data.
+    return change_data(enterprise, {**application.data, **changes_applied_after(application)})
+
+
+def register_data(data: dict) -> dict:
+    """The part of an application's data that the register keeps (not the department-specific items)."""
+    items = data_item_specs()
+    return {k: v for k, v in data.items() if k in items and not items[k].department_specific and not items[k].issued}
+
+
+# Applications whose data the departments hold (a change once applied, a registration once submitted on).
+APPLIED_STATES = (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
+# A change of entity type is a different procedure (改制), not a change registration.
+UNCHANGEABLE_ITEMS = ("entity_type",)
+
+
+def changeable_items() -> dict[str, Any]:
+    """Item specs an enterprise may change: everything it typed, not what the platform issued."""
+    return {k: i for k, i in data_item_specs().items() if not i.issued and k not in UNCHANGEABLE_ITEMS}
+
+
+def enterprise_current_data(enterprise: Enterprise, exclude: Application | None = None) -> dict:
+    """Everything the enterprise has told the portal, current: department items from its applications (later ones
+    win, changes included once applied), overlaid by the register."""
+    data: dict = {}
+    applications = enterprise.applications.filter(state__in=APPLIED_STATES).exclude(kind=Application.Kind.ARCHIVE_COPY)
+    if exclude is not None:
+        applications = applications.exclude(pk=exclude.pk)
+    for application in applications.order_by("created_at", "id"):
+        # Items reopened for a correction hold what is being typed, not what the departments have.
+        in_flux = set(application.editable_items) if application.state == S.CORRECTION_REQUESTED else set()
+        data.update({k: v for k, v in application.data.items() if k not in in_flux})
+    data.update(enterprise.data)
+    return data
+
+
+def changes_applied_after(application: Application) -> dict:
+    """The items later change registrations of the application's enterprise changed (applied ones, oldest first):
+    what a registration filing released late must carry instead of the registration's own values."""
+    later = Application.objects.filter(
+        enterprise_id=application.enterprise_id,
+        kind=Application.Kind.CHANGE,
+        state__in=(S.IN_PROGRESS, S.COMPLETED),
+        created_at__gt=application.created_at,
+    )
+    data: dict = {}
+    for change in later.order_by("created_at", "id"):
+        data.update(change.data)
+    return data
+
+
+def change_data(enterprise: Enterprise, current: dict) -> dict:
+    """What department forms read for an enterprise: its data plus what the platform issued with the licence."""
+    return {
+        **current,
+        "uscc": enterprise.uscc,
+        "established_on": enterprise.established_on.isoformat(),
+        "division_code": "441900",
+        "reg_type_code": REG_TYPE_CODES.get(enterprise.entity_type, ""),
+    }
+
+
+def change_projection_data(application: Application) -> dict:
+    """What department forms read for a change application: the enterprise's data with the change applied."""
+    enterprise = application.enterprise
+    return change_data(enterprise, {**enterprise_current_data(enterprise, exclude=application), **application.data})
+
+
+def enterprise_filings_held(enterprise: Enterprise, exclude: Application | None = None) -> dict[str, Filing]:
+    """The enterprise's newest non-rejected filing per department, from all its applications."""
+    filings = (
+        Filing.objects.filter(application__enterprise=enterprise)
+        .exclude(state=FilingState.REJECTED)
+        .filter(kind__in=FORM_KINDS)
+        .select_related("department")
+        .order_by("created_at", "id")
+    )
+    if exclude is not None:
+        filings = filings.exclude(application=exclude)
+    return {f.department.code: f for f in filings}

@@ -15,14 +15,10 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
-from departments.models import Department, FilingKind, FilingState
-from departments.routing import RoutingFacts
-from departments.selectors import departments_routed
-from forms_engine.compose import UnifiedForm, compose
+from departments.models import Department, FilingState
 from forms_engine.projection import project, referenced_items
 from forms_engine.samples import SAMPLE_REFERENCES, with_issued
-from forms_engine.selectors import data_item_specs, form_specs_current, forms_current
-from forms_engine.transforms import REG_TYPE_CODES
+from forms_engine.selectors import data_item_specs, forms_current
 from forms_engine.validation import validate
 from forms_engine.validators import uscc_problem
 from portal.audit import audit_record
@@ -34,7 +30,7 @@ from portal.services import notify
 from .identifiers import uscc_generate
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
-from .selectors import acts_for, enterprise_by_code
+from .selectors import acts_for, application_form, enterprise_by_code, projection_data, register_data
 
 S = ApplicationState
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
@@ -58,44 +54,6 @@ def application_audit(
         after=after,
         message=message,
     )
-
-
-def routing_facts(application: Application, data: dict) -> RoutingFacts:
-    return RoutingFacts(
-        new_company=application.is_new_company,
-        import_export=data.get("import_export") in (True, "true", "True", 1),
-        industry_code=str(data.get("industry_code") or ""),
-        business_scope=str(data.get("business_scope") or ""),
-    )
-
-
-def application_form(application: Application, data: dict | None = None) -> tuple[list[str], UnifiedForm]:
-    """The routed departments and the unified form for the application's current answers."""
-    data = application.data if data is None else data
-    routed = [d.code for d, _reasons in departments_routed(facts=routing_facts(application, data))]
-    return routed, compose(routed, form_specs_current(), data_item_specs())
-
-
-def projection_data(application: Application) -> dict:
-    """The application's data plus what the platform issued with the licence: what department forms read."""
-    if application.kind == Application.Kind.CHANGE:
-        from .changes import change_projection_data
-
-        return change_projection_data(application)
-    data = dict(application.data)
-    enterprise = application.enterprise
-    if enterprise is not None:
-        from .changes import changes_applied_after
-
-        # A filing released after a change registration (it waited for a prerequisite) carries the new data.
-        data.update(changes_applied_after(application))
-        data.update(
-            uscc=enterprise.uscc,
-            established_on=enterprise.established_on.isoformat(),
-            division_code="441900",
-            reg_type_code=REG_TYPE_CODES.get(enterprise.entity_type, ""),
-        )
-    return data
 
 
 # --- Drafts ---------------------------------------------------------------------------------------------------
@@ -306,87 +264,6 @@ def application_withdraw(*, application: Application, user: User) -> Application
 # --- After a department's decision ----------------------------------------------------------------------------
 
 
-def application_after_filing_decision(*, filing: Any, actor: Any) -> None:
-    """What a decision means for the application. Called by `departments.filings` with the application locked."""
-    from .changes import change_after_review, enterprise_filings_held, todos_close_for
-
-    application = Application.objects.select_related("applicant", "enterprise").get(pk=filing.application_id)
-    code = filing.department.code
-    if filing.kind == FilingKind.CHANGE_REVIEW:
-        change_after_review(application=application, filing=filing, actor=actor)
-        return
-    if filing.state in (FilingState.APPROVED, FilingState.REJECTED):
-        todos_close_for(filing)
-    if code == "AIC" and filing.state == FilingState.APPROVED and application.state == S.SUBMITTED:
-        _licence_issue(application, actor)
-        return
-    if code == "AIC" and filing.state == FilingState.REJECTED and application.state == S.SUBMITTED:
-        application.reject()
-        application.name_key = ""
-        application.save()
-        name_release(application=application)
-        application_audit(
-            application, "application.rejected", actor=actor, after={"state": application.state}, message=filing.message
-        )
-        notify(
-            user=application.applicant,
-            title=_("Registration refused"),
-            body=_("Market supervision refused the registration: %(reason)s") % {"reason": filing.message},
-            url=f"/applications/{application.pk}/",
-        )
-        return
-    if filing.state == FilingState.CORRECTION_REQUESTED:
-        _correction_requested(application, filing, actor)
-        return
-    if filing.state == FilingState.APPROVED:
-        held = None
-        if application.kind == Application.Kind.CHANGE:
-            held = enterprise_filings_held(application.enterprise, exclude=application)
-        filings_release(application=application, data=projection_data(application), held=held)
-        application_complete_if_done(application, actor)
-        return
-    if filing.state == FilingState.REJECTED:
-        notify(
-            user=application.applicant,
-            title=_("%(department)s refused its filing") % {"department": filing.department.name},
-            body=filing.message,
-            url=f"/applications/{application.pk}/",
-        )
-        if application.kind == Application.Kind.ARCHIVE_COPY and application.state == S.IN_PROGRESS:
-            application.refuse_copy()
-            application.save()
-            application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
-                              message=filing.message)  # fmt: skip
-        else:
-            application_complete_if_done(application, actor)
-
-
-def _correction_requested(application: Application, filing: Any, actor: Any) -> None:
-    before = application.state
-    if application.state in (S.SUBMITTED, S.IN_PROGRESS):
-        application.request_correction()
-    elif application.state != S.CORRECTION_REQUESTED:
-        return
-    application.editable_items = sorted(set(application.editable_items) | set(filing.correction_items))
-    reason = f"{filing.department.name}: {filing.message}"
-    application.correction_reason = "\n".join(r for r in (application.correction_reason, reason) if r)
-    application.save()
-    application_audit(
-        application,
-        "application.correction_requested",
-        actor=actor,
-        before={"state": before},
-        after={"state": application.state, "items": application.editable_items},
-        message=reason,
-    )
-    notify(
-        user=application.applicant,
-        title=_("Please correct your application"),
-        body=reason,
-        url=f"/applications/{application.pk}/",
-    )
-
-
 def application_complete_if_done(application: Application, actor: Any) -> None:
     """A registration is complete when every routed filing is approved. A change is complete when every department
     concerned has decided (a refusal stays visible on its filing), or at once when it concerned none."""
@@ -414,7 +291,7 @@ def application_complete_if_done(application: Application, actor: Any) -> None:
     notify(user=application.applicant, title=title, body=body, url=f"/applications/{application.pk}/")
 
 
-def _licence_issue(application: Application, actor: Any) -> Enterprise:
+def application_licence_issue(application: Application, actor: Any) -> Enterprise:
     """AIC approved: issue a unique USCC, record the enterprise, release every other routed department."""
     data = application.data
     today = beijing_today()
@@ -474,7 +351,3 @@ def _licence_issue(application: Application, actor: Any) -> Enterprise:
     return enterprise
 
 
-def register_data(data: dict) -> dict:
-    """The part of an application's data that the register keeps (not the department-specific items)."""
-    items = data_item_specs()
-    return {k: v for k, v in data.items() if k in items and not items[k].department_specific and not items[k].issued}

@@ -15,12 +15,15 @@ from departments.routing import Reason, RoutingFacts
 from departments.selectors import unified_form_for
 from forms_engine import codetables
 from forms_engine.canonical import compact
+from forms_engine.display import change_rows as item_change_rows
 from forms_engine.validation import validate
+from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 
-from .models import Application, ApplicationState, EnterpriseChange
-from .selectors import application_for, application_timeline, applications_visible_to, enterprise_access_log
+from .documents import document_is_current, document_response
+from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
+from .selectors import application_for, applications_visible_to, enterprise_access_log, enterprise_current_data
 from .services import (
     application_create,
     application_form,
@@ -280,10 +283,6 @@ def change_rows(application: Application) -> list[dict]:
     """A change registration's items, before and after, for people (labels, not keys)."""
     if application.kind != Application.Kind.CHANGE:
         return []
-    from forms_engine.display import change_rows as item_change_rows
-
-    from .changes import enterprise_current_data
-
     applied = application.state in (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
     logged = EnterpriseChange.objects.filter(application=application).first()
     before = logged.before if logged else ({} if applied else enterprise_current_data(application.enterprise))
@@ -364,16 +363,11 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The licence copy or the registration receipt as PDF (the applicant, admins and auditors)."""
-    from .documents import document_response
-
     return document_response(application_for(request.user, pk), kind)
 
 
 def verify_document(request: HttpRequest, number: str) -> HttpResponse:
     """Public: is this printed document genuine, current, and what is the enterprise's status now?"""
-    from .documents import document_is_current
-    from .models import IssuedDocument
-
     number = compact(number)  # printed numbers are typed in by hand too: any width, any case
     issued = (
         IssuedDocument.objects.select_related("enterprise", "application", "filing").filter(number=number).first()

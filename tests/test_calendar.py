@@ -68,7 +68,7 @@ def test_the_licence_due_dates_documents_and_verification_all_use_the_beijing_da
 
 @AT
 def test_statistics_count_a_registration_on_its_beijing_day(setup, instant, beijing_day):
-    from portal.stats import stats_compute
+    from reporting.stats import stats_compute
 
     api, clerks = setup
     with time_machine.travel(instant, tick=False):

@@ -240,7 +240,7 @@ def test_a_rule_an_admin_adds_applies_to_the_next_change_and_its_version_is_reco
 
 
 def test_enterprise_record_keeps_department_items_from_its_registration(trader):
-    from registration.changes import enterprise_current_data
+    from registration.selectors import enterprise_current_data
 
     data = enterprise_current_data(Enterprise.objects.get(pk=trader.pk))
     assert data["bank_account"] == sample("electronics_trader")["bank_account"]

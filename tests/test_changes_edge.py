@@ -110,7 +110,7 @@ def test_a_phone_change_creates_no_obligations_for_departments_routed_before(set
     """An enterprise registered before the portal (no filings) does not get every department's filing on a
     trivial change: only what the change itself makes necessary."""
     from registration.models import Enterprise
-    from registration.services import register_data
+    from registration.selectors import register_data
 
     api, _clerks = setup
     data = register_data(sample("electronics_trader"))

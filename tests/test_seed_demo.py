@@ -170,7 +170,7 @@ def test_history_timestamps_follow_the_workflow():
 
 
 def test_history_mix_of_industries_and_capital():
-    from portal.stats import stats_compute
+    from reporting.stats import stats_compute
 
     history(600)
 

@@ -20,8 +20,9 @@ from forms_engine import codetables
 from forms_engine.compose import compose
 from forms_engine.models import DepartmentForm, FieldMapping, FormVersion
 from forms_engine.selectors import data_item_specs, form_specs_current, form_version_current
-from portal import charts
-from portal.stats import (
+from registration.models import Application, Enterprise
+from reporting import charts
+from reporting.stats import (
     CATEGORIES,
     SecondsBetween,
     industry_category,
@@ -30,7 +31,6 @@ from portal.stats import (
     stats_compute,
     stats_current,
 )
-from registration.models import Application, Enterprise
 
 pytestmark = pytest.mark.django_db
 

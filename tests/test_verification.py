@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from registration import verification
 from registration.models import AccessLogEntry, Enterprise
-from registration.services import register_data
+from registration.selectors import register_data
 from registration.verification import institution_create, institution_revoke, signature_valid
 from tests.forms_fixtures import sample
 from tests.workflow import Api

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.demo_history import history_ensure
+from registration.demo_history import history_ensure
 from tests.browser.conftest import log_in, shot
 from tests.browser.test_accessibility_browser import critical_violations
 from tests.conftest import PASSWORD

@@ -13,7 +13,7 @@ from django.conf import settings
 from departments.models import Department, Filing, SandboxReceipt, SandboxSetting
 from portal.models import AuditEvent
 from registration.models import Application, Enterprise
-from registration.services import register_data
+from registration.selectors import register_data
 from tests.forms_fixtures import sample
 from tests.integration.conftest import Http, wait_for
 from tests.workflow import FOREIGN_TRADE_ROUTE, make_clerks

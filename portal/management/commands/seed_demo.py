@@ -5,8 +5,10 @@ from django.db import transaction
 
 from departments.services import departments_load
 from forms_engine.services import codetables_load, data_items_load, department_forms_load
-from portal.demo_history import history_count, history_ensure
-from portal.services import demo_users_ensure
+from portal.demo import demo_users_ensure
+from portal.models import User
+from registration.demo import demo_enterprise_ensure
+from registration.demo_history import history_count, history_ensure
 
 
 class Command(BaseCommand):
@@ -63,9 +65,6 @@ class Command(BaseCommand):
             )
         )
         if demo_enterprise:
-            from portal.models import User
-            from registration.demo import demo_enterprise_ensure
-
             enterprise = demo_enterprise_ensure(owner=User.objects.get(username="applicant"))
             if enterprise is not None:
                 self.stdout.write(self.style.SUCCESS(f"Demo enterprise for applicant: {enterprise}"))

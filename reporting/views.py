@@ -1,5 +1,5 @@
 """The operations dashboard (运营看板) for admins and auditors: the reform's numbers as charts, then as tables, and
-as CSV downloads. The figures come from `portal.stats` (cached); this module only arranges them for people."""
+as CSV downloads. The figures come from `reporting.stats` (cached); this module only arranges them for people."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy
 
 from departments.models import Department, Filing, FilingState
 from portal.calendar import BEIJING, beijing_today
+from portal.permissions import reader_required
 from registration.models import ApplicationState
 
 from .charts import bar_chart, column_chart, donut, duration, number
-from .permissions import reader_required
 from .stats import CATEGORIES, HIGH_TECH, OTHER, SERVICES, TRADITIONAL, SecondsBetween, stats_current
 
 CATEGORY_LABELS = {
@@ -151,7 +151,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     department_rows = _department_rows(stats, departments)
     return render(
         request,
-        "portal/dashboard.html",
+        "reporting/dashboard.html",
         {
             "stats": stats,
             "generated_at": dt.datetime.fromisoformat(stats["generated_at"]),

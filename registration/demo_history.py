@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import connections, models, router, transaction
+from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
@@ -33,6 +33,7 @@ from departments.selectors import departments_routed
 from forms_engine import codetables
 from forms_engine.samples import _shipped
 from forms_engine.selectors import forms_current
+from portal.bulk import rows_insert
 from portal.calendar import beijing_date, beijing_today
 from portal.models import Role, User
 from registration.identifiers import uscc_generate
@@ -319,7 +320,7 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     for plan in planned:
         _settle(plan, now)
     licensed = [p for p in planned if p["licensed_at"] is not None]
-    enterprise_ids = _insert_rows(
+    enterprise_ids = rows_insert(
         Enterprise,
         [
             {
@@ -338,9 +339,9 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     )
     for plan, enterprise_id in zip(licensed, enterprise_ids, strict=True):
         plan["enterprise_id"] = enterprise_id
-    application_ids = _insert_rows(Application, [_application_row(p) for p in planned])
+    application_ids = rows_insert(Application, [_application_row(p) for p in planned])
     # Each name is held by its enterprise once licensed, by its application before (as name_reserve would).
-    _insert_rows(
+    rows_insert(
         NameReservation,
         [
             {
@@ -355,9 +356,9 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     filings = []
     for plan, application_id in zip(planned, application_ids, strict=True):
         filings += _filing_rows(plan, application_id, departments, versions, clerks, now)
-    _insert_rows(Filing, filings)
+    rows_insert(Filing, filings)
     aic_clerk = clerks.get("AIC")
-    _insert_rows(
+    rows_insert(
         EnterpriseChange,
         [
             {
@@ -447,55 +448,3 @@ def _filing_rows(
         yield row
 
 
-def _insert_rows(model: type, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT rows given as column values (attnames) and return their ids, in order, without the per-value work of
-    `bulk_create` and the database driver's query rewriting, which took most of the time: PostgreSQL gets COPY,
-    SQLite multi-row INSERTs. Ids are drawn first (PostgreSQL: from the sequence; SQLite: after the highest, safe
-    because the surrounding transaction holds SQLite's only write lock). Columns not given get their default;
-    `auto_now` fields are not touched, so the rows keep the times given."""
-    connection = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    table, quote = model._meta.db_table, connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in ["id", *(f.column for f in fields)])
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    defaults = {f.attname: f.get_default() for f in fields}
-    sqlite = connection.vendor == "sqlite"
-
-    def value(field_name: str, row: dict[str, Any]) -> Any:
-        found = row[field_name] if field_name in row else defaults[field_name]
-        if field_name in json_fields:
-            return model._meta.get_field(field_name).get_db_prep_save(found, connection)
-        if sqlite and isinstance(found, dt.datetime):
-            return str(found.astimezone(dt.UTC).replace(tzinfo=None))  # what Django stores in SQLite: UTC text
-        if sqlite and isinstance(found, dt.date):
-            return found.isoformat()
-        return found
-
-    names = [f.attname for f in fields]
-    prepared_defaults = {n: value(n, {}) for n in names}
-
-    def values(row: dict[str, Any]) -> Iterable[Any]:
-        return (value(n, row) if n in row else prepared_defaults[n] for n in names)
-
-    with connection.cursor() as cursor:
-        if sqlite:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quote(table)}")  # noqa: S608 — a model's table
-            first = cursor.fetchone()[0] + 1
-            ids = list(range(first, first + len(rows)))
-            batch = 30_000 // (len(names) + 1)  # SQLite allows 32,766 parameters per statement
-            placeholders = f"({', '.join(['%s'] * (len(names) + 1))})"
-            for start in range(0, len(rows), batch):
-                chunk = list(zip(ids[start : start + batch], rows[start : start + batch], strict=True))
-                cursor.execute(
-                    f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholders] * len(chunk))}",  # noqa: S608
-                    [v for pk, row in chunk for v in (pk, *values(row))],
-                )
-            return ids
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *values(row)))
-        return ids

@@ -1,0 +1,62 @@
+"""The demo users of CONTRACT.md (`seed_demo`): an admin, two applicants, an auditor and one clerk per department."""
+
+from django.db import transaction
+
+from departments.models import Department
+
+from .models import Role, User
+from .services import auditors_group_ensure
+
+DEMO_PEOPLE = {
+    "admin": ("系统管理员", "13800000000"),
+    "applicant": ("张伟", "13800138000"),
+    "applicant2": ("李娜", "13900139000"),
+    "auditor": ("审计员 王芳", "13700137000"),
+}
+
+
+def _demo_user(username: str, password: str, **fields) -> User:
+    user, _ = User.objects.update_or_create(username=username, defaults=fields)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def demo_users_ensure(*, password: str) -> list[str]:
+    """The users named in CONTRACT.md, all with `password`. Safe to run again (passwords are reset to it)."""
+    names = []
+
+    def person(username: str) -> dict:
+        full_name, mobile = DEMO_PEOPLE[username]
+        return {"full_name": full_name, "mobile": mobile}
+
+    _demo_user("admin", password, role=Role.ADMIN, is_staff=True, is_superuser=True, department=None, **person("admin"))
+    names.append("admin")
+    for username in ("applicant", "applicant2"):
+        _demo_user(username, password, role=Role.APPLICANT, is_staff=False, department=None, **person(username))
+        names.append(username)
+    auditor = _demo_user(
+        "auditor",
+        password,
+        role=Role.AUDITOR,
+        is_staff=True,
+        is_superuser=False,
+        department=None,
+        **person("auditor"),
+    )
+    auditor.groups.add(auditors_group_ensure())
+    names.append("auditor")
+    for department in Department.objects.order_by("sort_order"):
+        username = f"clerk_{department.code.lower()}"
+        _demo_user(
+            username,
+            password,
+            role=Role.CLERK,
+            department=department,
+            is_staff=False,
+            full_name=f"{department.name} 办事员",
+            mobile="",
+        )
+        names.append(username)
+    return names
