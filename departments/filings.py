@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +35,6 @@ from .ports import registration_port
 from .tasks import deliver_filing
 
 logger = logging.getLogger(__name__)
-S = FilingState
 # Doubling stops here: a department down for a day is tried again at least every hour until the limit.
 MAX_BACKOFF_SECONDS = 3600.0
 
@@ -51,15 +51,8 @@ def _dispatch_inline(filing: Filing, events: list[dict]) -> bool:
         return False
     filing.dispatch()
     filing.attempts += 1
-    _mark_dispatched(filing)
-    filing.next_attempt_at = None
     events.append(_event(filing, "filing.dispatched", after={"state": "dispatched"}))
     return True
-
-
-def _mark_dispatched(filing: Filing) -> None:
-    filing.dispatched_at = timezone.now()
-    filing.due_at = filing.dispatched_at + dt.timedelta(hours=filing.department.sla_hours)
 
 
 def _enqueue(filing: Filing, countdown: float = 0) -> None:
@@ -135,7 +128,7 @@ def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool
         other = by_code.get(prerequisite.code)
         if other is None:
             continue  # not routed for this application: nothing to wait for
-        if other.state != S.APPROVED:
+        if other.state != FilingState.APPROVED:
             return False, {}
         references[prerequisite.code] = other.reference_no
     return True, references
@@ -158,7 +151,7 @@ def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | N
     forms, items = forms_current(), data_item_specs()
     released, events = [], []
     for filing in filings:
-        if filing.state != S.WAITING or not filing.uses_department_form:
+        if filing.state != FilingState.WAITING or not filing.uses_department_form:
             continue
         code = filing.department.code
         if filing.kind == FilingKind.UPDATE:
@@ -188,11 +181,7 @@ def filing_release_document(*, filing: Filing, payload: dict) -> Filing:
 
 
 def _release(filing, version_id, payload, digest, references, after, events) -> None:
-    filing.release()
-    filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
-    filing.references = references
-    filing.round = 1
-    filing.released_at = filing.next_attempt_at = timezone.now()
+    filing.release(form_version_id=version_id, payload=payload, payload_hash=digest, references=references)
     events.append(_event(filing, "filing.released", before={"state": "waiting"}, after=after))
     inline = _dispatch_inline(filing, events)
     filing.save()
@@ -211,20 +200,14 @@ def filings_resend_changed(
     by_code = {f.department.code: f for f in filings}
     forms, items = forms_current(), data_item_specs()
     for filing in filings:
-        if filing.state == S.WAITING or not filing.uses_department_form or filing.department.code in frozen:
+        if filing.state == FilingState.WAITING or not filing.uses_department_form or filing.department.code in frozen:
             continue
         _ready, references = _prerequisites_met(filing, by_code)
         version_id, payload, digest = _project(filing, data, references or filing.references, forms, items)
         if digest == filing.payload_hash and filing.department.code not in always:
             continue
         before = {"state": filing.state, "round": filing.round, "payload_hash": filing.payload_hash}
-        filing.resend()
-        filing.form_version_id, filing.payload, filing.payload_hash = version_id, payload, digest
-        filing.round += 1
-        filing.attempts, filing.last_error, filing.claimed_until = 0, "", None
-        filing.next_attempt_at = timezone.now()
-        filing.opened_at = filing.decided_at = filing.decided_by = None
-        filing.correction_items = []
+        filing.resend(form_version_id=version_id, payload=payload, payload_hash=digest, references=filing.references)
         events.append(_event(filing, "filing.resent", before=before, after={"state": "queued", "round": filing.round}))
         inline = _dispatch_inline(filing, events)
         filing.save()
@@ -242,7 +225,7 @@ def _claim(filing_id: int, now: dt.datetime) -> bool:
     """Take the filing for one delivery attempt: one worker at a time, only when due, only while queued."""
     lease = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     return bool(
-        Filing.objects.filter(pk=filing_id, state=S.QUEUED)
+        Filing.objects.filter(pk=filing_id, state=FilingState.QUEUED)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(claimed_until=lease)
@@ -284,7 +267,7 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
     with transaction.atomic():
         registration.application_lock(application_id)
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
-        if filing.state != S.QUEUED or filing.round != delivery.round:
+        if filing.state != FilingState.QUEUED or filing.round != delivery.round:
             answered = isinstance(result, Delivered) and result.reference and not filing.reference_no
             if filing.round == delivery.round and answered:
                 # The department decided before its answer to the delivery was recorded (its callback came
@@ -298,7 +281,6 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
             filing.last_error = str(result)[:2000]
             if filing.attempts >= policy.max_attempts:
                 filing.fail()
-                filing.next_attempt_at = None
                 filing.save(update_fields=bookkeeping)
                 _audit(filing, "filing.failed", after={"attempts": filing.attempts}, message=filing.last_error)
                 return "failed"
@@ -314,18 +296,14 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
             _enqueue(filing, countdown=delay)
             return "retry"
         if isinstance(result, Refused):
-            filing.reject()
-            filing.message = result.reason
-            filing.decided_at = timezone.now()
+            filing.reject(reason=result.reason)
             filing.last_error = ""
             filing.save()
             _audit(filing, "filing.refused_on_delivery", after={"state": filing.state}, message=result.reason)
             registration.after_decision(filing=filing, actor=None)
             return "refused"
         filing.dispatch()
-        _mark_dispatched(filing)
         filing.last_error = ""
-        filing.next_attempt_at = None
         if result.reference:
             filing.reference_no = result.reference
         filing.save(update_fields=[*bookkeeping, "dispatched_at", "due_at", "reference_no"])
@@ -338,7 +316,7 @@ def filings_sweep() -> int:
     now = timezone.now()
     grace = dt.timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
     due = (
-        Filing.objects.filter(state=S.QUEUED, next_attempt_at__lte=now - grace)
+        Filing.objects.filter(state=FilingState.QUEUED, next_attempt_at__lte=now - grace)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .select_related("department")
     )
@@ -357,8 +335,6 @@ def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
             filing.redispatch()
         except TransitionNotAllowed:
             raise StateConflict(_("Only a failed delivery can be re-dispatched."), state=filing.state) from None
-        filing.attempts, filing.claimed_until = 0, None
-        filing.next_attempt_at = timezone.now()
         events = [_event(filing, "filing.redispatched", {"state": "failed"}, {"state": "queued"}, actor=actor)]
         inline = _dispatch_inline(filing, events)
         filing.save()
@@ -370,7 +346,6 @@ def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
 
 # --- Decisions ------------------------------------------------------------------------------------------------
 
-DECISIONS = ("approved", "rejected", "correction_requested")
 # What a clerk or a department system may write with a decision; longer text is refused, never cut.
 REASON_MAX_LENGTH = 1000
 REFERENCE_MAX_LENGTH = 60
@@ -429,28 +404,76 @@ def decision_text_errors(*, reason: str, reference_no: str) -> dict[str, list[st
     return errors
 
 
-def filing_decide(
-    *,
-    filing_id: int,
-    decision: str,
-    actor: Any = None,
-    reference_no: str = "",
-    reason: str = "",
-    items: list[str] | None = None,
-    round: int | None = None,
+def filing_approve(
+    *, filing_id: int, actor: Any = None, reference_no: str = "", note: str = "", round: int | None = None
 ) -> tuple[Filing, bool]:
-    """Record a department's decision (a clerk in the workbench or API, or the department system's callback).
-    Returns (filing, changed).
+    """The department approves the filing under its reference number (one is made when it gives none).
+    Returns (filing, changed); see `_filing_decide` for `round`, replays and errors."""
+
+    def approve(filing: Filing) -> None:
+        filing.approve(by=actor, reference_no=reference_no or filing.reference_no or _reference_for(filing), note=note)
+
+    return _filing_decide(
+        filing_id, FilingState.APPROVED, approve, actor=actor, round=round, reason=note, reference_no=reference_no
+    )
+
+
+def filing_reject(
+    *, filing_id: int, actor: Any = None, reason: str = "", round: int | None = None
+) -> tuple[Filing, bool]:
+    """The department refuses the filing; `reason` is what the applicant reads. Returns (filing, changed)."""
+    return _filing_decide(
+        filing_id, FilingState.REJECTED, lambda f: f.reject(by=actor, reason=reason), actor=actor, round=round,
+        reason=reason,
+    )  # fmt: skip
+
+
+def filing_correction_request(
+    *, filing_id: int, items: Any, reason: str, actor: Any = None, round: int | None = None
+) -> tuple[Filing, bool]:
+    """The department sends the application back with the named items to correct (a registration only; items
+    its form reads, and after the licence no register items). Returns (filing, changed)."""
+
+    def check(filing: Filing) -> None:
+        if filing.kind != FilingKind.REGISTRATION:
+            # Only a registration goes back to the applicant's cloud form; a change or a copy request is decided.
+            raise PortalError(
+                _("Only a registration can be sent back for correction; approve or reject this one."),
+                {"decision": [_("Use approved or rejected.")]},
+            )
+        problems = correction_items_errors(filing, items)
+        if problems:
+            raise PortalError(_("These items cannot be sent back for correction."), {"items": problems})
+
+    def request(filing: Filing) -> None:
+        filing.request_correction(by=actor, items=items, reason=reason)
+
+    return _filing_decide(
+        filing_id, FilingState.CORRECTION_REQUESTED, request, actor=actor, round=round, reason=reason, check=check
+    )
+
+
+def _filing_decide(
+    filing_id: int,
+    target: FilingState,
+    transition: Callable[[Filing], None],
+    *,
+    actor: Any,
+    round: int | None,
+    reason: str = "",
+    reference_no: str = "",
+    check: Callable[[Filing], None] | None = None,
+) -> tuple[Filing, bool]:
+    """Record a decision with the application and the filing locked (in that order), audit it, and tell
+    registration what it means. Returns (filing, changed).
 
     `round` is given by department callbacks: the delivery round the decision answers. A decision for an earlier
     round is stale, and the same decision again is a replay: neither changes anything (changed is False). A
     round that was never delivered is refused. A decision may arrive before the department's answer to the
     delivery was recorded (the filing is still queued, or failed after its retries): the department evidently has
     the filing, so it is marked dispatched first. Without `round` (a clerk) a decided filing answers 409.
-    Raises PortalError (400) for a bad decision, text too long, or correction items the department may not
-    name; StateConflict (409) for a transition the filing's state does not allow."""
-    if decision not in DECISIONS:
-        raise PortalError(_("Unknown decision."), {"decision": [_("Use approved, rejected or correction_requested.")]})
+    Raises PortalError (400) for text too long or a decision `check` refuses; StateConflict (409) for a transition
+    the filing's state does not allow."""
     errors = decision_text_errors(reason=reason, reference_no=reference_no)
     if errors:
         raise PortalError(_("The request has errors; see “errors”."), errors)
@@ -471,52 +494,30 @@ def filing_decide(
                     {"round": [_("This filing was never delivered in round %(round)d; it is in round %(current)d.")
                                % {"round": round, "current": filing.round}]},
                 )  # fmt: skip
-            if filing.state == decision and (not reference_no or reference_no == filing.reference_no):
+            if filing.state == target and (not reference_no or reference_no == filing.reference_no):
                 return filing, False  # the same decision again
-        if decision == "correction_requested":
-            if filing.kind != FilingKind.REGISTRATION:
-                # Only a registration goes back to the applicant's cloud form; a change or a copy request is decided.
-                raise PortalError(
-                    _("Only a registration can be sent back for correction; approve or reject this one."),
-                    {"decision": [_("Use approved or rejected.")]},
-                )
-            problems = correction_items_errors(filing, items)
-            if problems:
-                raise PortalError(_("These items cannot be sent back for correction."), {"items": problems})
+        if check is not None:
+            check(filing)
         events: list[dict] = []
-        if round is not None and filing.state in (S.QUEUED, S.FAILED):
+        if round is not None and filing.state in (FilingState.QUEUED, FilingState.FAILED):
             filing.dispatch()
-            _mark_dispatched(filing)
-            filing.next_attempt_at = None
             events.append(
                 _event(filing, "filing.dispatched", after={"state": "dispatched"},
                        message="the department's decision arrived before its answer to the delivery")
             )  # fmt: skip
         before = {"state": filing.state, "reference_no": filing.reference_no}
-        transitions = {
-            "approved": filing.approve,
-            "rejected": filing.reject,
-            "correction_requested": filing.request_correction,
-        }
         try:
-            transitions[decision]()
+            transition(filing)
         except TransitionNotAllowed:
             raise StateConflict(
-                _("This filing cannot be %(decision)s now.") % {"decision": decision}, state=filing.state
+                _("This filing cannot be %(decision)s now.") % {"decision": target.value}, state=filing.state
             ) from None
-        filing.decided_at = timezone.now()
-        filing.decided_by = actor if getattr(actor, "pk", None) else None
-        if decision == "approved":
-            filing.reference_no = reference_no or filing.reference_no or _reference_for(filing)
-        filing.message = reason
-        if decision == "correction_requested":
-            filing.correction_items = list(dict.fromkeys(items or []))
         try:
             filing.save()
         except ConcurrentTransition:
             raise StateConflict(_("Someone else decided this filing at the same moment."), state=filing.state) from None
         events.append(
-            _event(filing, f"filing.{decision}", actor=actor, before=before,
+            _event(filing, f"filing.{target.value}", actor=actor, before=before,
                    after={"state": filing.state, "reference_no": filing.reference_no, "items": filing.correction_items},
                    message=reason)
         )  # fmt: skip
@@ -531,5 +532,5 @@ def _reference_for(filing: Filing) -> str:
 
 def filing_open(*, filing: Filing, clerk: Any) -> None:
     """A clerk opened the filing: the start of their handling time (only the first opening of a round counts)."""
-    if filing.opened_at is None and filing.state == S.DISPATCHED:
+    if filing.opened_at is None and filing.state == FilingState.DISPATCHED:
         Filing.objects.filter(pk=filing.pk, opened_at__isnull=True).update(opened_at=timezone.now())

@@ -1,11 +1,16 @@
+from __future__ import annotations
+
+import datetime as dt
 import re
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, can_proceed, transition
 
 from .adapters import delivery_policy
 
@@ -178,6 +183,12 @@ class FilingKind(models.TextChoices):
 FORM_KINDS = (FilingKind.REGISTRATION, FilingKind.UPDATE, FilingKind.NEW_OBLIGATION)
 
 
+class FilingQuerySet(models.QuerySet):
+    def overdue(self, now: dt.datetime | None = None) -> FilingQuerySet:
+        """Filings still with their department after the decision was due (its time limit, `sla_hours`)."""
+        return self.filter(Filing.overdue_q(now))
+
+
 class Filing(ConcurrentTransitionMixin, models.Model):
     """A filing (办件): one department's part of an application — its own form, filled, delivered and decided.
 
@@ -186,14 +197,15 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     lease) lives here, in the database, not in the broker.
     """
 
-    S = FilingState
     Kind = FilingKind
 
     application = models.ForeignKey("registration.Application", on_delete=models.PROTECT, related_name="filings")
     # What the department is asked to do: register, review or take note of a change, or print an archive copy.
     kind = models.CharField(_("kind"), max_length=16, choices=FilingKind.choices, default=FilingKind.REGISTRATION)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="filings")
-    state = FSMField(_("state"), default=S.WAITING, choices=S.choices, protected=True, db_index=True)
+    state = FSMField(
+        _("state"), default=FilingState.WAITING, choices=FilingState.choices, protected=True, db_index=True
+    )
     form_version = models.ForeignKey(
         "forms_engine.FormVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="filings"
     )
@@ -221,6 +233,8 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = FilingQuerySet.as_manager()
+
     class Meta:
         ordering = ["application", "department__sort_order"]
         verbose_name = _("filing")
@@ -238,44 +252,97 @@ class Filing(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_decided(self) -> bool:
-        return self.state in (self.S.APPROVED, self.S.REJECTED, self.S.CORRECTION_REQUESTED)
+        return self.state in (FilingState.APPROVED, FilingState.REJECTED, FilingState.CORRECTION_REQUESTED)
 
-    @transition(field=state, source=S.WAITING, target=S.QUEUED)
-    def release(self):
-        """Prerequisites approved: the payload is projected and pinned, and delivery is enqueued."""
+    @staticmethod
+    def overdue_q(now: dt.datetime | None = None) -> models.Q:
+        """The condition of `is_overdue`, for querysets and annotations."""
+        return models.Q(state=FilingState.DISPATCHED, due_at__lt=now or timezone.now())
 
-    @transition(field=state, source=[S.QUEUED, S.FAILED], target=S.DISPATCHED)
-    def dispatch(self):
-        """The adapter delivered the payload; the department has it (clerk queue or its own system). From
-        `failed` only when the department's decision shows it received the filing after all."""
+    @property
+    def is_overdue(self) -> bool:
+        """Still with the department after the decision was due (dispatched_at + the department's time limit)."""
+        return self.state == FilingState.DISPATCHED and self.due_at is not None and self.due_at < timezone.now()
 
-    @transition(field=state, source=S.QUEUED, target=S.FAILED)
-    def fail(self):
+    @property
+    def can_redispatch(self) -> bool:
+        return can_proceed(self.redispatch)
+
+    @property
+    def awaits_decision(self) -> bool:
+        """With the department, to approve, reject or (a registration) send back."""
+        return can_proceed(self.approve)
+
+    # --- Transitions: each records its own bookkeeping; services call them inside a transaction ----------------
+
+    @transition(field=state, source=FilingState.WAITING, target=FilingState.QUEUED)
+    def release(self, *, form_version_id: int | None, payload: dict, payload_hash: str, references: dict) -> None:
+        """Prerequisites approved: the payload (projected from the data, or a change to review, or a copy request)
+        is pinned with its form version and the prerequisites' reference numbers; the first round starts now."""
+        self.form_version_id, self.payload, self.payload_hash = form_version_id, payload, payload_hash
+        self.references = references
+        self.round = 1
+        self.released_at = self.next_attempt_at = timezone.now()
+
+    @transition(field=state, source=[FilingState.QUEUED, FilingState.FAILED], target=FilingState.DISPATCHED)
+    def dispatch(self) -> None:
+        """The adapter delivered the payload; the department has it (clerk queue or its own system), and its time
+        limit runs from now. From `failed` only when the department's decision shows it received it after all."""
+        self.dispatched_at = timezone.now()
+        self.due_at = self.dispatched_at + dt.timedelta(hours=self.department.sla_hours)
+        self.next_attempt_at = None
+
+    @transition(field=state, source=FilingState.QUEUED, target=FilingState.FAILED)
+    def fail(self) -> None:
         """Delivery kept failing up to the retry limit; an operator can re-dispatch."""
+        self.next_attempt_at = None
 
-    @transition(field=state, source=S.FAILED, target=S.QUEUED)
-    def redispatch(self):
-        """An operator sends a failed filing again (attempts start over)."""
+    @transition(field=state, source=FilingState.FAILED, target=FilingState.QUEUED)
+    def redispatch(self) -> None:
+        """An operator sends a failed filing again: attempts start over, now."""
+        self.attempts, self.claimed_until = 0, None
+        self.next_attempt_at = timezone.now()
 
-    @transition(field=state, source=S.DISPATCHED, target=S.APPROVED)
-    def approve(self):
-        """The department approved; waiting filings that depend on it are released."""
+    def _decided(self, by: Any, message: str) -> None:
+        self.decided_at = timezone.now()
+        self.decided_by = by if getattr(by, "pk", None) else None
+        self.message = message
 
-    @transition(field=state, source=[S.DISPATCHED, S.QUEUED], target=S.REJECTED)
-    def reject(self):
+    @transition(field=state, source=FilingState.DISPATCHED, target=FilingState.APPROVED)
+    def approve(self, *, by: Any = None, reference_no: str = "", note: str = "") -> None:
+        """The department approved, under its reference number; waiting filings that depend on it are released."""
+        self._decided(by, note)
+        self.reference_no = reference_no or self.reference_no
+
+    @transition(field=state, source=[FilingState.DISPATCHED, FilingState.QUEUED], target=FilingState.REJECTED)
+    def reject(self, *, by: Any = None, reason: str = "") -> None:
         """The department refused (a clerk, its system's callback, or its system refusing the payload)."""
+        self._decided(by, reason)
 
-    @transition(field=state, source=S.DISPATCHED, target=S.CORRECTION_REQUESTED)
-    def request_correction(self):
-        """The department needs some items corrected; the application goes back to the applicant."""
+    @transition(field=state, source=FilingState.DISPATCHED, target=FilingState.CORRECTION_REQUESTED)
+    def request_correction(self, *, by: Any = None, items: list[str] | tuple[str, ...] = (), reason: str = "") -> None:
+        """The department needs the named items corrected; the application goes back to the applicant."""
+        self._decided(by, reason)
+        self.correction_items = list(dict.fromkeys(items))
 
     @transition(
         field=state,
-        source=[S.CORRECTION_REQUESTED, S.DISPATCHED, S.APPROVED, S.REJECTED, S.FAILED, S.QUEUED],
-        target=S.QUEUED,
-    )
-    def resend(self):
-        """After the applicant's corrections: a new round with the new payload."""
+        source=[
+            FilingState.CORRECTION_REQUESTED, FilingState.DISPATCHED, FilingState.APPROVED, FilingState.REJECTED,
+            FilingState.FAILED, FilingState.QUEUED,
+        ],
+        target=FilingState.QUEUED,
+    )  # fmt: skip
+    def resend(self, *, form_version_id: int | None, payload: dict, payload_hash: str, references: dict) -> None:
+        """After the applicant's corrections: a new round with the new payload; attempts and the last round's
+        decision start over."""
+        self.form_version_id, self.payload, self.payload_hash = form_version_id, payload, payload_hash
+        self.references = references
+        self.round += 1
+        self.attempts, self.last_error, self.claimed_until = 0, "", None
+        self.next_attempt_at = timezone.now()
+        self.opened_at = self.decided_at = self.decided_by = None
+        self.correction_items = []
 
 
 class SandboxSetting(models.Model):

@@ -20,12 +20,18 @@ from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 from portal.permissions import reader_required, role_required
 
-from .filings import correction_items_offered, filing_decide, filing_open, filing_redispatch
+from .filings import (
+    correction_items_offered,
+    filing_approve,
+    filing_correction_request,
+    filing_open,
+    filing_redispatch,
+    filing_reject,
+)
 from .models import Department, Filing, FilingKind, FilingState
 from .ports import registration_port
 from .selectors import filing_can_decide, filing_for, filing_previous_payload, filings_visible_to
 
-S = FilingState
 workbench_user = role_required(lambda user: user.is_clerk or user.reads_everything)
 
 
@@ -47,14 +53,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     counts = dict(filings.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     # Notices awaiting a decision that are not ordinary registrations: changes, new obligations, copy requests.
     notices = dict(
-        filings.filter(state=S.DISPATCHED)
+        filings.filter(state=FilingState.DISPATCHED)
         .exclude(kind=FilingKind.REGISTRATION)
         .values_list("kind")
         .annotate(n=Count("id"))
         .values_list("kind", "n")
     )
-    overdue = filings.filter(state=S.DISPATCHED, due_at__lt=now)
-    state = request.GET.get("state", S.DISPATCHED)
+    overdue = filings.overdue(now)
+    state = request.GET.get("state", FilingState.DISPATCHED)
     shown = overdue if state == "overdue" else filings.filter(state=state) if state != "all" else filings
     kind = request.GET.get("kind", "")
     if kind in FilingKind.values:
@@ -73,7 +79,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "overdue_count": overdue.count(),
             "state": state,
-            "states": S.choices,
+            "states": FilingState.choices,
             "now": now,
             "departments": Department.objects.all() if request.user.reads_everything else [],
             "age_choices": [1, 3, 7],
@@ -133,7 +139,7 @@ def _filing_page(
             else [],
             "change_rows": review_rows(filing.payload) if filing.kind == FilingKind.CHANGE_REVIEW else [],
             "timeline": list(reversed(application_timeline(filing.application_id))),
-            "can_decide": can_decide and filing.state == S.DISPATCHED,
+            "can_decide": can_decide and filing.awaits_decision,
             "item_choices": item_choices,
             "decision": decision,
         },
@@ -149,14 +155,14 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         "reason": request.POST.get("reason", "").strip(),
         "items": request.POST.getlist("items"),
     }
-    arguments: dict = {"filing_id": filing.pk, "actor": request.user}
-    if action == "approve":
-        arguments |= {"decision": "approved", "reference_no": typed["reference_no"]}
-    elif action == "reject":
-        arguments |= {"decision": "rejected", "reason": typed["reason"]}
-    elif action == "correct":
-        arguments |= {"decision": "correction_requested", "reason": typed["reason"], "items": typed["items"]}
-    else:
+    decisions = {
+        "approve": lambda: filing_approve(filing_id=filing.pk, actor=request.user, reference_no=typed["reference_no"]),
+        "reject": lambda: filing_reject(filing_id=filing.pk, actor=request.user, reason=typed["reason"]),
+        "correct": lambda: filing_correction_request(
+            filing_id=filing.pk, actor=request.user, items=typed["items"], reason=typed["reason"]
+        ),
+    }
+    if action not in decisions:
         messages.error(request, _("Choose approve, reject or request correction."))
         return redirect("workbench:filing", filing.pk)
     errors: dict[str, list[str]] = {}
@@ -166,7 +172,7 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         errors["items"] = [_("Pick the items the applicant must correct.")]
     if not errors:
         try:
-            decided, _changed = filing_decide(**arguments)
+            decided, _changed = decisions[action]()
         except StateConflict as exc:
             messages.error(request, str(exc.detail))
             return redirect("workbench:filing", filing.pk)
@@ -177,7 +183,7 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         return _filing_page(request, filing, True, decision={**typed, "problems": problems}, status=400)
     decided.application.refresh_from_db()
     enterprise = decided.application.enterprise
-    if decided.department.code == "AIC" and decided.state == S.APPROVED and enterprise:
+    if decided.department.code == "AIC" and decided.state == FilingState.APPROVED and enterprise:
         messages.success(
             request,
             _("Licence issued: %(name)s, unified social credit code %(uscc)s.")
@@ -187,7 +193,7 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         messages.success(request, _("Decision recorded: %(state)s.") % {"state": decided.get_state_display()})
     following = (
         filings_visible_to(request.user)
-        .filter(department=decided.department, state=S.DISPATCHED)
+        .filter(department=decided.department, state=FilingState.DISPATCHED)
         .order_by("dispatched_at", "id")
         .first()
     )
@@ -207,6 +213,7 @@ def failed(request: HttpRequest) -> HttpResponse:
         except PortalError as exc:
             messages.error(request, str(exc.detail))
         return redirect("workbench:failed")
-    filings = filings_visible_to(request.user).filter(Q(state=S.FAILED) | Q(state=S.QUEUED, attempts__gt=0))
+    in_trouble = Q(state=FilingState.FAILED) | Q(state=FilingState.QUEUED, attempts__gt=0)
+    filings = filings_visible_to(request.user).filter(in_trouble)
     page = page_of(request, filings.order_by("updated_at", "id"))
     return render(request, "departments/failed.html", {"filings": page.items, "page": page})

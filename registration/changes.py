@@ -48,7 +48,6 @@ from .selectors import (
 from .services import application_audit, application_complete_if_done
 from .todos import todos_create
 
-S = ApplicationState
 # Items AIC must review before they change (名称、经营范围、法定代表人、注册资本、住所); the others apply at once.
 REVIEWED_ITEMS = ("name_zh", "business_scope", "legal_rep", "reg_capital", "reg_address")
 # Filings that put the enterprise's data in a department's hands.
@@ -112,10 +111,10 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     if enterprise.status != Enterprise.Status.ACTIVE:
         raise StateConflict(_("Only an active enterprise can change its registration."), state=enterprise.status)
-    if enterprise.applications.filter(kind=Application.Kind.CHANGE, state=S.SUBMITTED).exists():
+    if enterprise.applications.filter(kind=Application.Kind.CHANGE, state=ApplicationState.SUBMITTED).exists():
         raise StateConflict(
             _("A change of this enterprise is already with market supervision; wait for its decision."),
-            state=S.SUBMITTED,
+            state=ApplicationState.SUBMITTED,
         )
     current = enterprise_current_data(enterprise)
     changed = _check_change(enterprise, current, data)
@@ -258,7 +257,7 @@ def _change_notify(application: Application, enterprise: Enterprise, concerned: 
 
 def change_after_review(*, application: Application, filing: Filing, actor: Any) -> None:
     """AIC decided a change: approved applies it; rejected leaves the record untouched."""
-    if application.state != S.SUBMITTED:
+    if application.state != ApplicationState.SUBMITTED:
         return
     if filing.state == FilingState.APPROVED:
         application.approve_change()
@@ -267,8 +266,7 @@ def change_after_review(*, application: Application, filing: Filing, actor: Any)
                after={"state": application.state})  # fmt: skip
         change_apply(application=application, actor=actor)
     elif filing.state == FilingState.REJECTED:
-        application.reject()
-        application.name_key = ""  # a refused new name is free again
+        application.reject()  # a refused new name is free again
         application.save()
         name_release(application=application)
         application_audit(application, "application.rejected", actor=actor, after={"state": application.state},

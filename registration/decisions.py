@@ -5,6 +5,7 @@ to know about each other's reactions to a decision."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from departments.filings import filings_release
 from departments.models import Filing, FilingKind, FilingState
@@ -19,8 +20,6 @@ from .names import name_release
 from .selectors import enterprise_filings_held, projection_data
 from .services import application_audit, application_complete_if_done, application_licence_issue, application_lock
 from .todos import todos_close_for
-
-S = ApplicationState
 
 
 class RegistrationDecisions:
@@ -47,12 +46,11 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
         return
     if filing.state in (FilingState.APPROVED, FilingState.REJECTED):
         todos_close_for(filing)
-    if code == "AIC" and filing.state == FilingState.APPROVED and application.state == S.SUBMITTED:
+    if code == "AIC" and filing.state == FilingState.APPROVED and application.state == ApplicationState.SUBMITTED:
         application_licence_issue(application, actor)
         return
-    if code == "AIC" and filing.state == FilingState.REJECTED and application.state == S.SUBMITTED:
+    if code == "AIC" and filing.state == FilingState.REJECTED and application.state == ApplicationState.SUBMITTED:
         application.reject()
-        application.name_key = ""
         application.save()
         name_release(application=application)
         application_audit(
@@ -82,7 +80,7 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
             body=filing.message,
             url=f"/applications/{application.pk}/",
         )
-        if application.kind == Application.Kind.ARCHIVE_COPY and application.state == S.IN_PROGRESS:
+        if application.kind == Application.Kind.ARCHIVE_COPY and application.state == ApplicationState.IN_PROGRESS:
             application.refuse_copy()
             application.save()
             application_audit(application, "application.rejected", actor=actor, after={"state": application.state},
@@ -93,13 +91,10 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
 
 def _correction_requested(application: Application, filing: Filing, actor: User | None) -> None:
     before = application.state
-    if application.state in (S.SUBMITTED, S.IN_PROGRESS):
-        application.request_correction()
-    elif application.state != S.CORRECTION_REQUESTED:
-        return
-    application.editable_items = sorted(set(application.editable_items) | set(filing.correction_items))
+    if not can_proceed(application.request_correction):
+        return  # withdrawn or refused meanwhile: nothing is left to correct
     reason = f"{filing.department.name}: {filing.message}"
-    application.correction_reason = "\n".join(r for r in (application.correction_reason, reason) if r)
+    application.request_correction(items=filing.correction_items, reason=reason)
     application.save()
     application_audit(
         application,

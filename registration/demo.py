@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from departments.filings import filing_decide
+from departments.filings import filing_approve
 from departments.models import AdapterKind, Filing, FilingState
 from forms_engine.samples import _shipped
 from portal.models import User
@@ -33,6 +33,6 @@ def demo_enterprise_ensure(*, owner: User) -> Enterprise | None:
             break
         for filing in pending:
             clerk = User.objects.filter(department=filing.department).order_by("id").first()
-            filing_decide(filing_id=filing.pk, decision="approved", actor=clerk)
+            filing_approve(filing_id=filing.pk, actor=clerk)
     application.refresh_from_db()
     return application.enterprise

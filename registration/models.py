@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, can_proceed, transition
 
 
 class Enterprise(models.Model):
@@ -64,6 +65,10 @@ class ApplicationState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# Applications whose data the departments hold (a change once applied, a registration once submitted on to them).
+APPLIED_STATES = (ApplicationState.IN_PROGRESS, ApplicationState.COMPLETED, ApplicationState.CORRECTION_REQUESTED)
+
+
 class Application(ConcurrentTransitionMixin, models.Model):
     """An application (申请) through the one-stop portal: the cloud form's data and where it stands.
 
@@ -77,10 +82,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         CHANGE = "change", _("Change registration")
         ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
 
-    S = ApplicationState
-
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    state = FSMField(_("state"), default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    state = FSMField(
+        _("state"), default=ApplicationState.DRAFT, choices=ApplicationState.choices, protected=True, db_index=True
+    )
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
@@ -118,49 +123,102 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def is_new_company(self) -> bool:
         return self.kind == self.Kind.NEW_COMPANY
 
-    @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.SUBMITTED)
-    def submit_for_licence(self):
-        """New company before its licence, or a change AIC must review: the AIC filing goes to the AIC clerks."""
+    @property
+    def is_final(self) -> bool:
+        """Completed, rejected or withdrawn: nothing will happen to it any more."""
+        return self.state in (ApplicationState.COMPLETED, ApplicationState.REJECTED, ApplicationState.WITHDRAWN)
 
-    @transition(field=state, source=[S.DRAFT, S.CORRECTION_REQUESTED], target=S.IN_PROGRESS)
-    def submit_to_departments(self):
-        """Existing company, or a correction after the licence: filings go (again) to the departments."""
+    @property
+    def is_awaiting_correction(self) -> bool:
+        return self.state == ApplicationState.CORRECTION_REQUESTED
 
-    @transition(field=state, source=S.SUBMITTED, target=S.IN_PROGRESS)
-    def issue_licence(self):
-        """AIC approved: the enterprise exists and every other routed department's filing is released."""
+    @property
+    def takes_answers(self) -> bool:
+        """The applicant may type and submit now: a draft, or the items a correction request opened."""
+        return can_proceed(self.submit_to_departments)
 
-    @transition(field=state, source=S.SUBMITTED, target=S.IN_PROGRESS)
-    def approve_change(self):
-        """AIC approved a change registration: the record changes and the departments concerned hear of it."""
+    @property
+    def can_withdraw(self) -> bool:
+        return can_proceed(self.withdraw)
 
-    @transition(field=state, source=S.SUBMITTED, target=S.REJECTED)
-    def reject(self):
-        """AIC refused the registration or the change. Terminal; a refused change leaves the record untouched."""
+    @property
+    def is_applied(self) -> bool:
+        """The departments hold its data: submitted on to them (in progress, completed, or being corrected)."""
+        return self.state in APPLIED_STATES
 
-    @transition(field=state, source=S.IN_PROGRESS, target=S.REJECTED)
-    def refuse_copy(self):
-        """The department refused to print an archive copy (its message says why). Terminal."""
+    # --- Transitions: each records its own bookkeeping; services call them inside a transaction ----------------
 
-    @transition(field=state, source=[S.SUBMITTED, S.IN_PROGRESS], target=S.CORRECTION_REQUESTED)
-    def request_correction(self):
-        """A department asked for corrections: the named items become editable for the applicant."""
-
-    @transition(field=state, source=S.IN_PROGRESS, target=S.COMPLETED)
-    def complete(self):
-        """Every routed filing is approved."""
-
-    def nothing_registered_yet(self) -> bool:
-        return self.state == self.S.DRAFT or (self.is_new_company and self.licensed_at is None)
+    def _submitted(self) -> None:
+        self.submitted_at = self.submitted_at or timezone.now()
+        self.editable_items, self.correction_reason = [], ""
 
     @transition(
         field=state,
-        source=[S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED],
-        target=S.WITHDRAWN,
+        source=[ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED],
+        target=ApplicationState.SUBMITTED,
+    )
+    def submit_for_licence(self) -> None:
+        """New company before its licence, or a change AIC must review: the AIC filing goes to the AIC clerks."""
+        self._submitted()
+
+    @transition(
+        field=state,
+        source=[ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED],
+        target=ApplicationState.IN_PROGRESS,
+    )
+    def submit_to_departments(self) -> None:
+        """Existing company, or a correction after the licence: filings go (again) to the departments."""
+        self._submitted()
+
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.IN_PROGRESS)
+    def issue_licence(self, *, enterprise: Enterprise) -> None:
+        """AIC approved: the enterprise exists and every other routed department's filing is released."""
+        self.enterprise = enterprise
+        self.licensed_at = timezone.now()
+
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.IN_PROGRESS)
+    def approve_change(self) -> None:
+        """AIC approved a change registration: the record changes and the departments concerned hear of it."""
+
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.REJECTED)
+    def reject(self) -> None:
+        """AIC refused the registration or the change. Terminal: the name it held is free again, and a refused
+        change leaves the record untouched."""
+        self.name_key = ""
+
+    @transition(field=state, source=ApplicationState.IN_PROGRESS, target=ApplicationState.REJECTED)
+    def refuse_copy(self) -> None:
+        """The department refused to print an archive copy (its message says why). Terminal."""
+
+    @transition(
+        field=state,
+        source=[ApplicationState.SUBMITTED, ApplicationState.IN_PROGRESS, ApplicationState.CORRECTION_REQUESTED],
+        target=ApplicationState.CORRECTION_REQUESTED,
+    )
+    def request_correction(self, *, items: list[str] | tuple[str, ...] = (), reason: str = "") -> None:
+        """A department asked for corrections: the named items become editable for the applicant, with every
+        department's reason (a second department may ask while the first request is open)."""
+        self.editable_items = sorted(set(self.editable_items) | set(items))
+        self.correction_reason = "\n".join(r for r in (self.correction_reason, reason) if r)
+
+    @transition(field=state, source=ApplicationState.IN_PROGRESS, target=ApplicationState.COMPLETED)
+    def complete(self) -> None:
+        """Every routed filing is decided as its kind requires."""
+        self.completed_at = timezone.now()
+
+    def nothing_registered_yet(self) -> bool:
+        return self.state == ApplicationState.DRAFT or (self.is_new_company and self.licensed_at is None)
+
+    @transition(
+        field=state,
+        source=[ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.CORRECTION_REQUESTED],
+        target=ApplicationState.WITHDRAWN,
         conditions=[nothing_registered_yet],
     )
-    def withdraw(self):
-        """The applicant gives up before anything was registered (no licence issued, no filing sent out)."""
+    def withdraw(self) -> None:
+        """The applicant gives up before anything was registered (no licence issued, no filing sent out); the name
+        it held is free again."""
+        self.name_key = ""
 
 
 class NameReservation(models.Model):

@@ -17,9 +17,7 @@ from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 from forms_engine.transforms import REG_TYPE_CODES
 
-from .models import AccessLogEntry, Application, ApplicationState, Enterprise, Todo
-
-S = ApplicationState
+from .models import APPLIED_STATES, AccessLogEntry, Application, ApplicationState, Enterprise, Todo
 
 
 def applications_visible_to(user: Any) -> QuerySet[Application]:
@@ -142,8 +140,6 @@ def register_data(data: dict) -> dict:
     return {k: v for k, v in data.items() if k in items and not items[k].department_specific and not items[k].issued}
 
 
-# Applications whose data the departments hold (a change once applied, a registration once submitted on).
-APPLIED_STATES = (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
 # A change of entity type is a different procedure (改制), not a change registration.
 UNCHANGEABLE_ITEMS = ("entity_type",)
 
@@ -162,7 +158,7 @@ def enterprise_current_data(enterprise: Enterprise, exclude: Application | None 
         applications = applications.exclude(pk=exclude.pk)
     for application in applications.order_by("created_at", "id"):
         # Items reopened for a correction hold what is being typed, not what the departments have.
-        in_flux = set(application.editable_items) if application.state == S.CORRECTION_REQUESTED else set()
+        in_flux = set(application.editable_items) if application.is_awaiting_correction else set()
         data.update({k: v for k, v in application.data.items() if k not in in_flux})
     data.update(enterprise.data)
     return data
@@ -174,7 +170,7 @@ def changes_applied_after(application: Application) -> dict:
     later = Application.objects.filter(
         enterprise_id=application.enterprise_id,
         kind=Application.Kind.CHANGE,
-        state__in=(S.IN_PROGRESS, S.COMPLETED),
+        state__in=(ApplicationState.IN_PROGRESS, ApplicationState.COMPLETED),
         created_at__gt=application.created_at,
     )
     data: dict = {}

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
 from departments.models import Department, FilingState
@@ -32,7 +31,6 @@ from .models import Application, ApplicationState, Enterprise, EnterpriseChange
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
 from .selectors import acts_for, application_form, enterprise_by_code, projection_data, register_data
 
-S = ApplicationState
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
 ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
 
@@ -104,9 +102,9 @@ def _enterprise_for_applicant(applicant: User, uscc: str, id_number: str) -> Ent
 
 def _editable_keys(application: Application) -> set[str] | None:
     """Which items the applicant may change now (None: any item of the form)."""
-    if application.state == S.CORRECTION_REQUESTED:
+    if application.state == ApplicationState.CORRECTION_REQUESTED:
         return set(application.editable_items)
-    if application.state == S.DRAFT:
+    if application.state == ApplicationState.DRAFT:
         return None
     return set()
 
@@ -154,7 +152,7 @@ def application_submit(*, application: Application, user: User) -> Application:
     AIC asked for) or straight to the departments (existing company, or corrections after the licence)."""
     with transaction.atomic():
         application = application_lock(application.pk)
-        if application.state not in (S.DRAFT, S.CORRECTION_REQUESTED):
+        if application.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED):
             raise StateConflict(_("This application has already been submitted."), state=application.state)
         routed, form = application_form(application)
         result = validate(application.data, form.items)
@@ -177,17 +175,15 @@ def application_submit(*, application: Application, user: User) -> Application:
             name_reserve(name_zh=result.cleaned["name_zh"], application=application)
         cleaned = dict(result.cleaned)
         before_state = application.state
-        correcting = application.state == S.CORRECTION_REQUESTED
+        correcting = application.state == ApplicationState.CORRECTION_REQUESTED
         application.data = cleaned
         application.routed = routed
         application.name_key = name_key(cleaned.get("name_zh", "")) if application.is_new_company else ""
-        application.submitted_at = application.submitted_at or timezone.now()
         licensed = application.enterprise_id is not None
         if application.is_new_company and not licensed:
             application.submit_for_licence()
         else:
             application.submit_to_departments()
-        application.editable_items, application.correction_reason = [], ""
         application.save()
         application_audit(
             application,
@@ -248,7 +244,6 @@ def application_withdraw(*, application: Application, user: User) -> Application
             application.withdraw()
         except TransitionNotAllowed:
             raise StateConflict(_("This application can no longer be withdrawn."), state=application.state) from None
-        application.name_key = ""  # the name is free again
         application.save()
         name_release(application=application)
         application_audit(
@@ -270,14 +265,13 @@ def application_complete_if_done(application: Application, actor: Any) -> None:
     states = list(application.filings.values_list("state", flat=True))
     if application.kind == Application.Kind.CHANGE:
         done = (FilingState.APPROVED, FilingState.REJECTED)
-        if application.state != S.IN_PROGRESS or any(s not in done for s in states):
+        if not can_proceed(application.complete) or any(s not in done for s in states):
             return
-    elif application.state != S.IN_PROGRESS or not states or any(s != FilingState.APPROVED for s in states):
+    elif not can_proceed(application.complete) or not states or any(s != FilingState.APPROVED for s in states):
         return
     if set(application.filings.values_list("department__code", flat=True)) < set(application.routed):
         return
     application.complete()
-    application.completed_at = timezone.now()
     application.save()
     application_audit(application, "application.completed", actor=actor, after={"state": application.state})
     if application.kind == Application.Kind.ARCHIVE_COPY:
@@ -318,9 +312,7 @@ def application_licence_issue(application: Application, actor: Any) -> Enterpris
         before={}, after=enterprise.data,
     )  # fmt: skip
     name_pass_to_enterprise(application=application, enterprise=enterprise)
-    application.enterprise = enterprise
-    application.issue_licence()
-    application.licensed_at = timezone.now()
+    application.issue_licence(enterprise=enterprise)
     application.save()
     audit_record(
         action="enterprise.licensed",

@@ -33,9 +33,6 @@ from .services import (
 )
 from .wizard import field_view, parse_post
 
-S = ApplicationState
-FINAL_STATES = (S.COMPLETED, S.REJECTED, S.WITHDRAWN)
-
 
 def reason_text(reason: Reason) -> str:
     """Why a department receives a filing, in words an applicant understands."""
@@ -179,7 +176,7 @@ def _go(request: HttpRequest, application: Application, keys: list[str], key: st
 def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """One step of the wizard. Every change is saved at once (htmx) and checked as typed; Next/Back save too."""
     application = _own_editable(request, pk)
-    if application.state != S.DRAFT:
+    if application.state != ApplicationState.DRAFT:
         return redirect("registration:detail", application.pk)
     routed, form = application_form(application)
     sections = {s.key: s for s in form.sections}
@@ -223,7 +220,7 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything on one screen, every problem at once; submit from here."""
     application = _own_editable(request, pk)
-    if application.state not in (S.DRAFT, S.CORRECTION_REQUESTED):
+    if not application.takes_answers:
         return redirect("registration:detail", application.pk)
     status = 200
     if request.method == "POST":
@@ -275,7 +272,7 @@ def _progress_context(application: Application) -> dict:
     return {
         "application": application,
         "filings": list(application.filings.all()),
-        "live": application.state not in FINAL_STATES,
+        "live": not application.is_final,
     }
 
 
@@ -283,9 +280,11 @@ def change_rows(application: Application) -> list[dict]:
     """A change registration's items, before and after, for people (labels, not keys)."""
     if application.kind != Application.Kind.CHANGE:
         return []
-    applied = application.state in (S.IN_PROGRESS, S.COMPLETED, S.CORRECTION_REQUESTED)
     logged = EnterpriseChange.objects.filter(application=application).first()
-    before = logged.before if logged else ({} if applied else enterprise_current_data(application.enterprise))
+    if logged is not None:
+        before = logged.before
+    else:
+        before = {} if application.is_applied else enterprise_current_data(application.enterprise)
     return item_change_rows(before, application.data)
 
 
@@ -294,9 +293,8 @@ def _detail_context(request: HttpRequest, application: Application) -> dict:
         **_progress_context(application),
         "change_rows": change_rows(application),
         "timeline": list(reversed(application_timeline(application.pk))),
-        "can_withdraw": application.state in (S.DRAFT, S.SUBMITTED, S.CORRECTION_REQUESTED)
-        and application.nothing_registered_yet(),
-        "editable": _editable_views(application) if application.state == S.CORRECTION_REQUESTED else [],
+        "can_withdraw": application.can_withdraw,
+        "editable": _editable_views(application) if application.is_awaiting_correction else [],
         "access_log": page_of(
             request,
             enterprise_access_log(application.enterprise),
@@ -325,7 +323,7 @@ def _editable_views(application: Application, problems: dict | None = None) -> l
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the corrected items and submit again."""
     application = _own_editable(request, pk)
-    if application.state != S.CORRECTION_REQUESTED:
+    if not application.is_awaiting_correction:
         return redirect("registration:detail", application.pk)
     _routed, form = application_form(application)
     items = [i for i in form.items if i.key in set(application.editable_items)]

@@ -363,7 +363,7 @@ def _department_counts(now: dt.datetime) -> dict[int, dict[str, int]]:
         counted.setdefault(department_id, {f"state_{s}": 0 for s in FilingState.values} | {"overdue": 0})
         counted[department_id][f"state_{state}"] = n
     overdue = (
-        Filing.objects.filter(state=FilingState.DISPATCHED, due_at__lt=now)
+        Filing.objects.overdue(now)
         .order_by()
         .values_list("department_id")
         .annotate(n=Count("id"))

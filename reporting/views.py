@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Value, When
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -238,7 +238,7 @@ def filings_csv(request: HttpRequest) -> StreamingHttpResponse:
             decision_seconds=SecondsBetween("decided_at", "dispatched_at"),
             clerk_seconds=SecondsBetween("decided_at", "opened_at"),
             overdue=Case(
-                When(Q(state=FilingState.DISPATCHED, due_at__lt=now), then=Value(True)),
+                When(Filing.overdue_q(now), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),

@@ -10,10 +10,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from departments.models import Department, Filing
+from departments.models import Department, Filing, FilingState
 from forms_engine.models import FormVersion
 from registration.documents import filing_copy_pdf, licence_pdf, receipt_pdf
-from registration.models import Application, Enterprise
+from registration.models import Application, ApplicationState, Enterprise
 from tests.forms_fixtures import sample
 from tests.workflow import FOREIGN_TRADE_ROUTE
 
@@ -45,14 +45,15 @@ def rare_and_long(seeded, applicant):
         established_on=dt.date(2026, 1, 5), data=data, owner=applicant,
     )  # fmt: skip
     application = Application.objects.create(
-        kind=Application.Kind.NEW_COMPANY, state=Application.S.IN_PROGRESS, applicant=applicant,
+        kind=Application.Kind.NEW_COMPANY, state=ApplicationState.IN_PROGRESS, applicant=applicant,
         enterprise=enterprise, data=data, routed=FOREIGN_TRADE_ROUTE,
     )  # fmt: skip
     for code in FOREIGN_TRADE_ROUTE:
         decided = code == "AIC"
         Filing.objects.create(
             application=application, department=Department.objects.get(code=code), reference_no=LONG_REF,
-            state=Filing.S.APPROVED if decided else Filing.S.DISPATCHED, decided_at=timezone.now() if decided else None,
+            state=FilingState.APPROVED if decided else FilingState.DISPATCHED,
+            decided_at=timezone.now() if decided else None,
         )  # fmt: skip
     ntax = application.filings.get(department__code="NTAX")
     ntax.form_version = FormVersion.objects.filter(form__department_code="NTAX", status="published").latest("number")

@@ -1,11 +1,13 @@
 """Every (state, transition) pair of the application and filing machines: allowed ones land in the target state,
 refused ones raise and leave the state alone."""
 
+import datetime as dt
+
 import pytest
 from django_fsm import TransitionNotAllowed
 
-from departments.models import Filing, FilingState
-from registration.models import Application, ApplicationState
+from departments.models import Department, Filing, FilingState
+from registration.models import Application, ApplicationState, Enterprise
 
 A = ApplicationState
 F = FilingState
@@ -17,7 +19,7 @@ APPLICATION_TRANSITIONS = {
     "approve_change": ({A.SUBMITTED}, A.IN_PROGRESS),
     "refuse_copy": ({A.IN_PROGRESS}, A.REJECTED),
     "reject": ({A.SUBMITTED}, A.REJECTED),
-    "request_correction": ({A.SUBMITTED, A.IN_PROGRESS}, A.CORRECTION_REQUESTED),
+    "request_correction": ({A.SUBMITTED, A.IN_PROGRESS, A.CORRECTION_REQUESTED}, A.CORRECTION_REQUESTED),
     "complete": ({A.IN_PROGRESS}, A.COMPLETED),
     "withdraw": ({A.DRAFT, A.SUBMITTED, A.CORRECTION_REQUESTED}, A.WITHDRAWN),
 }
@@ -36,9 +38,20 @@ FILING_TRANSITIONS = {
 }
 
 
+# What a transition is given: the bookkeeping it records (a payload pinned, the enterprise licensed).
+PINNED = {"form_version_id": None, "payload": {"纳税人名称": "东莞市华信"}, "payload_hash": "h", "references": {}}
+ARGUMENTS = {
+    ("application", "issue_licence"): {"enterprise": Enterprise(uscc="91441900MA4UJ8K20E")},
+    ("filing", "release"): PINNED,
+    ("filing", "resend"): PINNED,
+}
 MACHINES = {
     "application": (lambda state: Application(kind="new_company", state=state), APPLICATION_TRANSITIONS, A.values),
-    "filing": (lambda state: Filing(state=state), FILING_TRANSITIONS, F.values),
+    "filing": (
+        lambda state: Filing(state=state, department=Department(code="NTAX", sla_hours=24), round=1),
+        FILING_TRANSITIONS,
+        F.values,
+    ),
 }
 CASES = [
     (machine, name, state)
@@ -54,18 +67,43 @@ def test_transition(machine, name, state):
     obj = make(state)
     sources, target = transitions[name]
 
+    arguments = ARGUMENTS.get((machine, name), {})
+
     if state in sources:
-        getattr(obj, name)()
+        getattr(obj, name)(**arguments)
         assert obj.state == target
     else:
         with pytest.raises(TransitionNotAllowed):
-            getattr(obj, name)()
+            getattr(obj, name)(**arguments)
         assert obj.state == state
 
 
-def test_withdraw_after_the_licence_is_refused():
-    import datetime as dt
+def test_the_transitions_record_their_own_bookkeeping():
+    filing = Filing(state=F.WAITING, department=Department(code="NTAX", sla_hours=24))
 
+    filing.release(**PINNED)
+    assert (filing.round, filing.payload, filing.released_at is not None) == (1, PINNED["payload"], True)
+    filing.dispatch()
+    assert filing.due_at - filing.dispatched_at == dt.timedelta(hours=24) and filing.next_attempt_at is None
+    filing.request_correction(items=["accounting_standard", "accounting_standard"], reason="会计制度不符")
+    assert (filing.correction_items, filing.message) == (["accounting_standard"], "会计制度不符")
+    filing.resend(**PINNED)
+    assert (filing.round, filing.correction_items, filing.decided_at, filing.attempts) == (2, [], None, 0)
+    filing.dispatch()
+    filing.approve(reference_no="NTAX-1")
+    assert (filing.reference_no, filing.decided_at is not None, filing.is_overdue) == ("NTAX-1", True, False)
+
+    application = Application(kind="new_company", state=A.DRAFT, name_key="东莞市华信电子贸易有限公司")
+    application.submit_for_licence()
+    assert application.submitted_at is not None and application.can_withdraw is not False
+    application.request_correction(items=["name_zh"], reason="AIC: 字号近似")
+    application.request_correction(items=["reg_address"], reason="AIC: 住所不详")
+    assert application.editable_items == ["name_zh", "reg_address"] and application.correction_reason.count("AIC") == 2
+    application.withdraw()
+    assert application.name_key == "" and application.is_final
+
+
+def test_withdraw_after_the_licence_is_refused():
     application = Application(kind="new_company", state=A.CORRECTION_REQUESTED, licensed_at=dt.datetime(2026, 1, 1))
 
     with pytest.raises(TransitionNotAllowed):
