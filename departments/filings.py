@@ -172,8 +172,9 @@ def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | N
     return released
 
 
-def filing_release_document(*, filing: Filing, payload: dict) -> Filing:
-    """Release a filing whose payload is not a department form (a change to review, an archive-copy request)."""
+def filing_release_payload(*, filing: Filing, payload: dict) -> Filing:
+    """Release a filing with a payload that is not projected from a department form (a change to review, an
+    archive-copy request)."""
     events: list[dict] = []
     _release(filing, None, payload, payload_hash(payload), {}, {"state": "queued", "kind": filing.kind}, events)
     audit_record_many(events)

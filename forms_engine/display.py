@@ -32,7 +32,7 @@ def display_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def change_rows(before: dict, after: dict) -> list[dict]:
+def changed_item_rows(before: dict, after: dict) -> list[dict]:
     """Each changed item with its label, the value before and the value after."""
     return [
         {"key": key, "label": item_label(key), "before": display_value(before.get(key)), "after": display_value(value)}
@@ -85,4 +85,4 @@ def payload_rows(payload: dict | None, spec: FormSpec | None, previous: dict | N
 
 def review_rows(payload: dict | None) -> list[dict]:
     """A change registration's review payload ({"before", "after"}): each item with its label, before and after."""
-    return change_rows((payload or {}).get("before", {}), (payload or {}).get("after", {}))
+    return changed_item_rows((payload or {}).get("before", {}), (payload or {}).get("after", {}))

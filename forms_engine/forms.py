@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import FieldMapping
-from .transforms import REGISTRY
+from .transforms import transform_names
 
 
 class FieldMappingForm(forms.ModelForm):
@@ -22,7 +22,7 @@ class FieldMappingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["transform"].choices = [(name, name) for name in sorted(REGISTRY)]
+        self.fields["transform"].choices = [(name, name) for name in transform_names()]
 
     def clean_args(self):
         value = self.cleaned_data.get("args")

@@ -344,11 +344,22 @@ def industry_name(ctx: Context, *, item: str) -> Any:
     return row and row.name_zh
 
 
-@register("industry_category", item=Param(ITEM))
-def industry_category(ctx: Context, *, item: str) -> Any:
-    """The 2-digit division of an industry class (e.g. 5179 → 51)."""
+@register("industry_division", item=Param(ITEM))
+def industry_division(ctx: Context, *, item: str) -> Any:
+    """The 2-digit GB/T 4754 division of an industry class (e.g. 5179 → 51)."""
     value = ctx.get(item)
     return None if value is None else str(value)[:2]
+
+
+# Old names of renamed transforms, still read from stored mappings; not offered for new ones.
+ALIASES = {"industry_category": "industry_division"}
+for _old, _new in ALIASES.items():
+    REGISTRY[_old] = REGISTRY[_new]
+
+
+def transform_names() -> list[str]:
+    """The transforms an admin may choose for a mapping (current names only)."""
+    return sorted(name for name in REGISTRY if name not in ALIASES)
 
 
 @register("town_name", item=Param(ITEM))

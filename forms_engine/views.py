@@ -21,7 +21,7 @@ from .projection import field_problems, referenced_items
 from .samples import SAMPLE_REFERENCES, preview_samples
 from .selectors import data_item_specs, department_forms, form_draft, form_version_spec, form_versions_current
 from .services import field_mapping_delete, field_mapping_save, form_draft_open, form_version_publish, mapping_preview
-from .transforms import REGISTRY
+from .transforms import REGISTRY, transform_names
 
 
 def _detail_url(form: DepartmentForm, version: FormVersion) -> str:
@@ -96,7 +96,7 @@ def form_detail(request: HttpRequest, code: str) -> HttpResponse:
                         f"{arg}{'' if p.required else '?'}: {p.kind}" for arg, p in REGISTRY[name].params.items()
                     ),
                 }
-                for name in sorted(REGISTRY)
+                for name in transform_names()
             ],
         },
     )

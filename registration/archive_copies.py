@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.filings import filing_release_document, filings_create
+from departments.filings import filing_release_payload, filings_create
 from departments.models import Department, Filing, FilingKind
 from departments.ports import PrintedCopy
 from portal.errors import PortalError, StateConflict
@@ -101,7 +101,7 @@ def archive_copy_request(
     application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
     (filing,) = filings_create(application=application, codes=[code], kind=FilingKind.ARCHIVE_COPY)
     facts = licence_facts(enterprise)
-    filing_release_document(
+    filing_release_payload(
         filing=filing,
         payload={
             **request,

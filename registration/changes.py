@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.filings import (
-    filing_release_document,
+    filing_release_payload,
     filings_create,
     filings_release,
     payload_hash,
@@ -141,7 +141,7 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
         after = {"state": application.state, "reviewed": reviewed}
         application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
         (review,) = filings_create(application=application, codes=["AIC"], kind=FilingKind.CHANGE_REVIEW)
-        filing_release_document(filing=review, payload={"before": before, "after": changed})
+        filing_release_payload(filing=review, payload={"before": before, "after": changed})
         return application
     application.submit_to_departments()
     application.save()

@@ -15,7 +15,7 @@ from departments.routing import Reason, RoutingFacts
 from departments.selectors import unified_form_for
 from forms_engine import codetables
 from forms_engine.canonical import compact
-from forms_engine.display import change_rows as item_change_rows
+from forms_engine.display import changed_item_rows
 from forms_engine.validation import validate
 from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
@@ -276,7 +276,7 @@ def _progress_context(application: Application) -> dict:
     }
 
 
-def change_rows(application: Application) -> list[dict]:
+def _change_rows(application: Application) -> list[dict]:
     """A change registration's items, before and after, for people (labels, not keys)."""
     if application.kind != Application.Kind.CHANGE:
         return []
@@ -285,13 +285,13 @@ def change_rows(application: Application) -> list[dict]:
         before = logged.before
     else:
         before = {} if application.is_applied else enterprise_current_data(application.enterprise)
-    return item_change_rows(before, application.data)
+    return changed_item_rows(before, application.data)
 
 
 def _detail_context(request: HttpRequest, application: Application) -> dict:
     return {
         **_progress_context(application),
-        "change_rows": change_rows(application),
+        "change_rows": _change_rows(application),
         "timeline": list(reversed(application_timeline(application.pk))),
         "can_withdraw": application.can_withdraw,
         "editable": _editable_views(application) if application.is_awaiting_correction else [],

@@ -381,3 +381,18 @@ def test_sub_field_names_must_be_unique_and_outer_paths_must_exist():
 
     assert "sub-field name “名称” is used more than once" in problems["股东"]
     assert "名称: unknown item “^no_such”" in problems["股东"]
+
+
+def test_a_renamed_transform_still_reads_stored_mappings_but_is_not_offered():
+    from forms_engine.transforms import REGISTRY, transform_names
+
+    form = FormSpec(department="STATS", version=1, title="t", fields=(
+        FieldSpec(name="行业大类", transform="industry_category", args={"item": "industry_code"}),
+        FieldSpec(name="行业门类大类", transform="industry_division", args={"item": "industry_code"}),
+    ))  # fmt: skip
+
+    payload = project({"industry_code": "5179"}, form, items()).payload
+
+    assert payload == {"行业大类": "51", "行业门类大类": "51"}  # a GB/T 4754 division
+    assert REGISTRY["industry_category"] is REGISTRY["industry_division"]
+    assert "industry_division" in transform_names() and "industry_category" not in transform_names()
