@@ -25,12 +25,14 @@ run: sysdeps-run venv messages
 test: sysdeps-test venv messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	PORTAL_VAR_DIR=$(TEST_VAR) $(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	PORTAL_VAR_DIR=$(TEST_VAR) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	PORTAL_VAR_DIR=$(TEST_VAR) $(VENV)/bin/mypy
 
 bench: venv messages
 	@./.ci/sysdeps wrk

@@ -28,10 +28,11 @@ from forms_engine.selectors import CurrentForm, data_item_specs, form_version_sp
 from portal.audit import audit_record_many
 from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
+from portal.models import User
 
 from .adapters import Delivered, Delivery, Refused, TransientError, adapter_for, delivery_policy
 from .models import Department, Filing, FilingKind, FilingState
-from .ports import registration_port
+from .ports import FilingOwner, registration_port
 from .tasks import deliver_filing
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def _enqueue(filing: Filing, countdown: float = 0) -> None:
 
 
 def _event(
-    filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "", actor: Any = None
+    filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "", actor: User | None = None
 ) -> dict:
     """An audit event about a filing, for `audit_record_many`; without an actor the department acted."""
     return {
@@ -79,11 +80,13 @@ def _event(
     }
 
 
-def _audit(filing: Filing, action: str, actor: Any = None, before: Any = None, after: Any = None, message: str = ""):
+def _audit(
+    filing: Filing, action: str, actor: User | None = None, before: Any = None, after: Any = None, message: str = ""
+) -> None:
     audit_record_many([_event(filing, action, before, after, message, actor)])
 
 
-def filings_create(*, application: Any, codes: list[str], kind: str = FilingKind.REGISTRATION) -> list[Filing]:
+def filings_create(*, application: FilingOwner, codes: list[str], kind: str = FilingKind.REGISTRATION) -> list[Filing]:
     """One `waiting` filing per routed department (those already there are kept)."""
     existing = set(application.filings.values_list("department__code", flat=True))
     departments = [d for d in Department.objects.filter(code__in=codes) if d.code not in existing]
@@ -134,7 +137,7 @@ def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool
     return True, references
 
 
-def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | None = None) -> list[Filing]:
+def filings_release(*, application: FilingOwner, data: dict, held: dict[str, Filing] | None = None) -> list[Filing]:
     """Release every waiting filing whose routed prerequisites are approved: project its payload, pin the form
     version, queue it. Call inside the transaction that changed the application (it is locked by the caller).
 
@@ -149,7 +152,8 @@ def filings_release(*, application: Any, data: dict, held: dict[str, Filing] | N
     held = held or {}
     by_code = {**held, **{f.department.code: f for f in filings}}
     forms, items = forms_current(), data_item_specs()
-    released, events = [], []
+    released: list[Filing] = []
+    events: list[dict] = []
     for filing in filings:
         if filing.state != FilingState.WAITING or not filing.uses_department_form:
             continue
@@ -191,12 +195,13 @@ def _release(filing, version_id, payload, digest, references, after, events) -> 
 
 
 def filings_resend_changed(
-    *, application: Any, data: dict, always: set[str], frozen: set[str] = frozenset()
+    *, application: FilingOwner, data: dict, always: set[str], frozen: frozenset[str] = frozenset()
 ) -> list[Filing]:
     """After the applicant's corrections: a new delivery round for each released filing whose payload changed,
     and for the departments in `always` (those that asked for the correction). Departments in `frozen` keep what
     they decided (market supervision after the licence: its record changes only through a change registration)."""
-    resent, events = [], []
+    resent: list[Filing] = []
+    events: list[dict] = []
     filings = list(application.filings.select_for_update().select_related("department"))
     by_code = {f.department.code: f for f in filings}
     forms, items = forms_current(), data_item_specs()
@@ -261,7 +266,9 @@ def filing_deliver(*, filing_id: int) -> str:
     return _record_attempt(filing.application_id, filing_id, delivery, result)
 
 
-def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, result: Any) -> str:
+def _record_attempt(
+    application_id: int, filing_id: int, delivery: Delivery, result: Delivered | Refused | TransientError
+) -> str:
     # Only the delivery bookkeeping is written back: the payload (kilobytes) was not changed by an attempt.
     bookkeeping = ["state", "attempts", "claimed_until", "last_error", "next_attempt_at", "updated_at"]
     registration = registration_port()
@@ -269,8 +276,9 @@ def _record_attempt(application_id: int, filing_id: int, delivery: Delivery, res
         registration.application_lock(application_id)
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing_id)
         if filing.state != FilingState.QUEUED or filing.round != delivery.round:
-            answered = isinstance(result, Delivered) and result.reference and not filing.reference_no
-            if filing.round == delivery.round and answered:
+            if isinstance(result, Delivered) and result.reference and not filing.reference_no and (
+                filing.round == delivery.round
+            ):
                 # The department decided before its answer to the delivery was recorded (its callback came
                 # first); keep the reference number the answer carries if the decision gave none.
                 Filing.objects.filter(pk=filing.pk).update(reference_no=result.reference[:REFERENCE_MAX_LENGTH])
@@ -328,7 +336,7 @@ def filings_sweep() -> int:
     return count
 
 
-def filing_redispatch(*, filing: Filing, actor: Any) -> Filing:
+def filing_redispatch(*, filing: Filing, actor: User | None) -> Filing:
     """An operator sends a failed filing again."""
     with transaction.atomic():
         filing = Filing.objects.select_for_update().select_related("department").get(pk=filing.pk)
@@ -357,7 +365,7 @@ def correction_items_offered(filing: Filing) -> list[str]:
     this filing was built with) reads and the applicant types. Once the enterprise holds its licence, register
     items are not among them: the register changes only through a change registration that market supervision
     reviews (one copy of the truth), never through another department's correction."""
-    if filing.kind != FilingKind.REGISTRATION or filing.form_version_id is None:
+    if filing.kind != FilingKind.REGISTRATION or filing.form_version is None:
         return []
     items = data_item_specs()
     needed = items_needed([form_version_spec(filing.form_version)])
@@ -406,7 +414,7 @@ def decision_text_errors(*, reason: str, reference_no: str) -> dict[str, list[st
 
 
 def filing_approve(
-    *, filing_id: int, actor: Any = None, reference_no: str = "", note: str = "", round: int | None = None
+    *, filing_id: int, actor: User | None = None, reference_no: str = "", note: str = "", round: int | None = None
 ) -> tuple[Filing, bool]:
     """The department approves the filing under its reference number (one is made when it gives none).
     Returns (filing, changed); see `_filing_decide` for `round`, replays and errors."""
@@ -420,7 +428,7 @@ def filing_approve(
 
 
 def filing_reject(
-    *, filing_id: int, actor: Any = None, reason: str = "", round: int | None = None
+    *, filing_id: int, actor: User | None = None, reason: str = "", round: int | None = None
 ) -> tuple[Filing, bool]:
     """The department refuses the filing; `reason` is what the applicant reads. Returns (filing, changed)."""
     return _filing_decide(
@@ -430,7 +438,7 @@ def filing_reject(
 
 
 def filing_correction_request(
-    *, filing_id: int, items: Any, reason: str, actor: Any = None, round: int | None = None
+    *, filing_id: int, items: Any, reason: str, actor: User | None = None, round: int | None = None
 ) -> tuple[Filing, bool]:
     """The department sends the application back with the named items to correct (a registration only; items
     its form reads, and after the licence no register items). Returns (filing, changed)."""
@@ -459,7 +467,7 @@ def _filing_decide(
     target: FilingState,
     transition: Callable[[Filing], None],
     *,
-    actor: Any,
+    actor: User | None,
     round: int | None,
     reason: str = "",
     reference_no: str = "",
@@ -531,7 +539,7 @@ def _reference_for(filing: Filing) -> str:
     return f"{filing.department.code}-{beijing_today():%Y%m%d}-{filing.pk:06d}"
 
 
-def filing_open(*, filing: Filing, clerk: Any) -> None:
+def filing_open(*, filing: Filing, clerk: User) -> None:
     """A clerk opened the filing: the start of their handling time (only the first opening of a round counts)."""
     if filing.opened_at is None and filing.state == FilingState.DISPATCHED:
         Filing.objects.filter(pk=filing.pk, opened_at__isnull=True).update(opened_at=timezone.now())

@@ -9,14 +9,26 @@ from it. Using the port before anything is plugged in fails loudly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
+
     from portal.models import User
 
     from .models import Filing
+
+
+class FilingOwner(Protocol):
+    """What departments sees of an application (registration.models.Application): its id and its filings."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def filings(self) -> RelatedManager[Filing]: ...
 
 
 @dataclass(frozen=True)

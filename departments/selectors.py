@@ -1,12 +1,12 @@
 """Reads of departments and routing rules."""
 
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
+from portal.models import User
 
 from .models import FORM_KINDS, Department, Filing, FilingKind, RoutingRule
 from .routing import Reason, RoutingFacts, Rule, route
@@ -48,7 +48,7 @@ def unified_form_for(*, facts: RoutingFacts) -> tuple[list[tuple[Department, lis
     return routed, form
 
 
-def filings_visible_to(user: Any) -> QuerySet[Filing]:
+def filings_visible_to(user: User) -> QuerySet[Filing]:
     """Clerks see their department's filings and the AIC registrations (the licence every department relies on);
     admins and auditors see all; applicants see theirs through their applications."""
     filings = Filing.objects.select_related("department", "application", "application__enterprise", "form_version")
@@ -62,7 +62,7 @@ def filings_visible_to(user: Any) -> QuerySet[Filing]:
     return filings.none()
 
 
-def filing_for(user: Any, filing_id: int) -> Filing:
+def filing_for(user: User, filing_id: int) -> Filing:
     """A filing the user may see, or 404 — whether it exists elsewhere is not revealed."""
     filing = filings_visible_to(user).filter(pk=filing_id).first()
     if filing is None:
@@ -70,7 +70,7 @@ def filing_for(user: Any, filing_id: int) -> Filing:
     return filing
 
 
-def filing_can_decide(user: Any, filing: Filing) -> bool:
+def filing_can_decide(user: User, filing: Filing) -> bool:
     return user.is_clerk and user.department_id == filing.department_id
 
 

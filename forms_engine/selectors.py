@@ -7,15 +7,15 @@ publication time, which together never repeat). The dictionary is rebuilt only w
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Max
 
 from .models import DataItem, DepartmentForm, FieldMapping, FormVersion
 from .spec import FieldSpec, FormSpec, ItemSpec
 
-_published_specs: dict[tuple[int, dt.datetime], FormSpec] = {}
-_items_cache: dict[str, object] = {"stamp": None, "specs": {}}
+_published_specs: dict[tuple[int, dt.datetime | None], FormSpec] = {}
+_items_cache: dict[str, Any] = {"stamp": None, "specs": {}}
 
 
 def data_item_specs() -> dict[str, ItemSpec]:
@@ -24,7 +24,8 @@ def data_item_specs() -> dict[str, ItemSpec]:
         items = DataItem.objects.order_by("position", "key")
         _items_cache["specs"] = {item.key: ItemSpec.from_dict(item.as_dict()) for item in items}
         _items_cache["stamp"] = stamp
-    return dict(_items_cache["specs"])  # type: ignore[arg-type]
+    specs: dict[str, ItemSpec] = _items_cache["specs"]
+    return dict(specs)
 
 
 def _build_spec(version_id: int, code: str, number: int, title: str) -> FormSpec:
@@ -63,7 +64,7 @@ def forms_current() -> dict[str, CurrentForm]:
     for version_id, number, published_at, code, title in rows:
         if code in current:
             continue
-        key = (version_id, published_at)
+        key = (version_id, published_at)  # published versions always have their time
         if key not in _published_specs:
             _published_specs[key] = _build_spec(version_id, code, number, title)
         current[code] = CurrentForm(version_id, number, _published_specs[key])

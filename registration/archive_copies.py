@@ -74,13 +74,13 @@ def archive_copy_request(
     if errors:
         raise PortalError(_("The request has errors; nothing was sent."), errors)
     # The copy's number is fixed now; the department prints the document when it handles the request.
-    issued = (
-        licence_issue(enterprise)
-        if document == IssuedDocument.Kind.LICENCE
-        else receipt_issue(registration_of(enterprise))
-    )
+    registered = registration_of(enterprise)
+    if document == IssuedDocument.Kind.LICENCE or registered is None:
+        issued = licence_issue(enterprise)
+    else:
+        issued = receipt_issue(registered)
     code = department.upper()
-    title_zh, title_en = DOCUMENTS[document]
+    title_zh, title_en = DOCUMENTS[IssuedDocument.Kind(document)]
     request = {
         "document": document,
         "copies": copies,
@@ -123,6 +123,8 @@ def archive_copy_document(filing: Filing) -> PrintedCopy | None:
     if filing.kind != FilingKind.ARCHIVE_COPY:
         return None
     enterprise = filing.application.enterprise
+    if enterprise is None:
+        return None
     document = (filing.payload or {}).get("document")
     if document == IssuedDocument.Kind.LICENCE:
         issued, pdf = licence_pdf(enterprise)

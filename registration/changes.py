@@ -28,7 +28,7 @@ from departments.routing import route
 from departments.selectors import departments_routed, routing_rules_active
 from forms_engine.compose import items_needed
 from forms_engine.projection import project
-from forms_engine.selectors import data_item_specs, forms_current
+from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
 from forms_engine.validation import validate
 from portal.audit import audit_record
 from portal.errors import PortalError, StateConflict
@@ -151,9 +151,10 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     return application
 
 
-def change_apply(*, application: Application, actor: Any) -> None:
+def change_apply(*, application: Application, actor: User | None) -> None:
     """The change is approved: update the register, tell the departments concerned, run the rules again.
     Called with the application locked and already `in_progress`."""
+    assert application.enterprise_id is not None, "a change registration belongs to an enterprise"
     enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
     current = enterprise_current_data(enterprise, exclude=application)
     changed = {k: v for k, v in application.data.items() if v != current.get(k)}
@@ -223,7 +224,7 @@ def change_apply(*, application: Application, actor: Any) -> None:
     application_complete_if_done(application, actor)
 
 
-def _payload_changes(held: Filing, data: dict, current: Any, items: dict) -> bool:
+def _payload_changes(held: Filing, data: dict, current: CurrentForm, items: dict) -> bool:
     """Whether the department's form, filled with the new data, differs from what it holds (a form that reads only
     the first activities of the scope does not hear of a fourth)."""
     projection = project(data, current.spec, items, held.references)
@@ -255,7 +256,7 @@ def _change_notify(application: Application, enterprise: Enterprise, concerned: 
         )
 
 
-def change_after_review(*, application: Application, filing: Filing, actor: Any) -> None:
+def change_after_review(*, application: Application, filing: Filing, actor: User | None) -> None:
     """AIC decided a change: approved applies it; rejected leaves the record untouched."""
     if application.state != ApplicationState.SUBMITTED:
         return

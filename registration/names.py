@@ -6,7 +6,6 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from forms_engine.validators import company_name_problem
 from portal.errors import PortalError
 
-from .models import NameReservation
+from .models import Application, Enterprise, NameReservation
 
 PROHIBITED_FILE = Path(__file__).resolve().parent / "data" / "prohibited_words.txt"
 
@@ -66,7 +65,7 @@ def name_check(
     return reasons
 
 
-def name_reserve(*, name_zh: str, application: Any = None, enterprise: Any = None) -> None:
+def name_reserve(*, name_zh: str, application: Application | None = None, enterprise: Enterprise | None = None) -> None:
     """Hold the name for one application or enterprise, or raise PortalError naming `name_zh` when someone else
     holds it. A holder keeps one name: an application whose name was corrected gives up the old one. Call inside
     the caller's transaction; a concurrent reservation of the same name waits on the unique index and then
@@ -90,7 +89,7 @@ def name_reserve(*, name_zh: str, application: Any = None, enterprise: Any = Non
         NameReservation.objects.filter(application=application).exclude(name_key=key).delete()
 
 
-def _name_taken(held: Any) -> PortalError:
+def _name_taken(held: NameReservation | None) -> PortalError:
     reason = (
         _("An enterprise with this name is already registered.")
         if held is not None and held.enterprise_id
@@ -99,12 +98,12 @@ def _name_taken(held: Any) -> PortalError:
     return PortalError(_("The name is not available; nothing was submitted."), {"name_zh": [reason]})
 
 
-def name_release(*, application: Any) -> None:
+def name_release(*, application: Application) -> None:
     """The application no longer holds a name (withdrawn, refused, or its change was refused)."""
     NameReservation.objects.filter(application=application).delete()
 
 
-def name_pass_to_enterprise(*, application: Any, enterprise: Any) -> None:
+def name_pass_to_enterprise(*, application: Application, enterprise: Enterprise) -> None:
     """The application's name becomes the enterprise's (a licence, or an approved change of name); a renamed
     enterprise gives up its old name."""
     if not NameReservation.objects.filter(application=application).exists():

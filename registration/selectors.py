@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
@@ -16,11 +17,12 @@ from forms_engine.canonical import compact
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 from forms_engine.transforms import REG_TYPE_CODES
+from portal.models import User
 
 from .models import APPLIED_STATES, AccessLogEntry, Application, ApplicationState, Enterprise, Todo
 
 
-def applications_visible_to(user: Any) -> QuerySet[Application]:
+def applications_visible_to(user: User) -> QuerySet[Application]:
     """Applicants see their own; admins and auditors all; clerks none (they work through filings)."""
     applications = Application.objects.select_related("enterprise", "applicant").prefetch_related(
         Prefetch("filings", queryset=Filing.objects.select_related("department").order_by("department__sort_order"))
@@ -32,7 +34,7 @@ def applications_visible_to(user: Any) -> QuerySet[Application]:
     return applications.none()
 
 
-def application_for(user: Any, application_id: Any) -> Application:
+def application_for(user: User, application_id: Any) -> Application:
     """The application, or 404 when it does not exist or is not the caller's (never reveal which)."""
     try:
         return applications_visible_to(user).get(pk=int(application_id))
@@ -55,7 +57,7 @@ def acts_for(enterprise: Enterprise, id_number: Any) -> bool:
     return bool(number) and number in people
 
 
-def enterprise_for(user: Any, uscc: str) -> Enterprise:
+def enterprise_for(user: User, uscc: str) -> Enterprise:
     """The enterprise for its owner, clerks, admins and auditors; 404 for anyone else."""
     enterprise = enterprise_by_code(uscc)
     if enterprise is None:
@@ -65,7 +67,7 @@ def enterprise_for(user: Any, uscc: str) -> Enterprise:
     raise Http404
 
 
-def enterprise_for_owner(user: Any, uscc: str, id_number: str = "") -> Enterprise:
+def enterprise_for_owner(user: User, uscc: str, id_number: str = "") -> Enterprise:
     """The enterprise an applicant may act for: its owner, or its legal representative or liaison proving it with
     their ID number. 403 for staff (they read, never act for an enterprise); 404 for everyone else."""
     if not user.is_applicant:
@@ -82,9 +84,9 @@ def enterprise_todos(enterprise: Enterprise) -> QuerySet:
     return Todo.objects.filter(enterprise=enterprise).select_related("department", "filing")
 
 
-def enterprises_of(user: Any) -> QuerySet[Enterprise]:
+def enterprises_of(user: User | AnonymousUser) -> QuerySet[Enterprise]:
     """The enterprises an applicant registered, with their open todos, for the home page."""
-    if not getattr(user, "is_applicant", False):
+    if not isinstance(user, User) or not user.is_applicant:
         return Enterprise.objects.none()
     open_todos = Todo.objects.filter(status=Todo.Status.OPEN).select_related("department").order_by("due_date", "id")
     return Enterprise.objects.filter(owner=user).prefetch_related(
@@ -193,6 +195,7 @@ def change_data(enterprise: Enterprise, current: dict) -> dict:
 def change_projection_data(application: Application) -> dict:
     """What department forms read for a change application: the enterprise's data with the change applied."""
     enterprise = application.enterprise
+    assert enterprise is not None, "a change registration belongs to an enterprise"
     return change_data(enterprise, {**enterprise_current_data(enterprise, exclude=application), **application.data})
 
 

@@ -40,7 +40,12 @@ def application_lock(application_id: int) -> Application:
 
 
 def application_audit(
-    application: Application, action: str, actor: Any = None, before: Any = None, after: Any = None, message=""
+    application: Application,
+    action: str,
+    actor: User | None = None,
+    before: Any = None,
+    after: Any = None,
+    message: str = "",
 ):
     audit_record(
         action=action,
@@ -200,7 +205,7 @@ def application_submit(*, application: Application, user: User) -> Application:
                 )
             )
             # After the licence the register is settled: AIC's registration is never sent again by a correction.
-            frozen = {"AIC"} if application.enterprise_id is not None else set()
+            frozen = frozenset({"AIC"}) if application.enterprise_id is not None else frozenset()
             filings_resend_changed(application=application, data=data, always=requesters, frozen=frozen)
         elif application.is_new_company:
             filings_create(application=application, codes=["AIC"])
@@ -259,7 +264,7 @@ def application_withdraw(*, application: Application, user: User) -> Application
 # --- After a department's decision ----------------------------------------------------------------------------
 
 
-def application_complete_if_done(application: Application, actor: Any) -> None:
+def application_complete_if_done(application: Application, actor: User | None) -> None:
     """A registration is complete when every routed filing is approved. A change is complete when every department
     concerned has decided (a refusal stays visible on its filing), or at once when it concerned none."""
     states = list(application.filings.values_list("state", flat=True))
@@ -275,7 +280,7 @@ def application_complete_if_done(application: Application, actor: Any) -> None:
     application.save()
     application_audit(application, "application.completed", actor=actor, after={"state": application.state})
     if application.kind == Application.Kind.ARCHIVE_COPY:
-        filing = application.filings.select_related("department").first()
+        filing = application.filings.select_related("department").get()  # a copy request has exactly one filing
         title, body = _("Printed archive copy ready"), _("%(department)s has your printed copy: %(reference)s") % {
             "department": filing.department.name, "reference": filing.reference_no}  # fmt: skip
     elif application.kind == Application.Kind.CHANGE:
@@ -285,7 +290,7 @@ def application_complete_if_done(application: Application, actor: Any) -> None:
     notify(user=application.applicant, title=title, body=body, url=f"/applications/{application.pk}/")
 
 
-def application_licence_issue(application: Application, actor: Any) -> Enterprise:
+def application_licence_issue(application: Application, actor: User | None) -> Enterprise:
     """AIC approved: issue a unique USCC, record the enterprise, release every other routed department."""
     data = application.data
     today = beijing_today()

@@ -108,7 +108,7 @@ class SecondsBetween(Func):
     def __init__(self, end: Any, start: Any, **extra: Any):
         super().__init__(end, start, **extra)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra_context: Any) -> Any:
         raise NotSupportedError(f"SecondsBetween is written for PostgreSQL and SQLite, not {connection.vendor}")
 
     def as_postgresql(self, compiler, connection, **extra_context):
@@ -161,7 +161,7 @@ def medians(
         for key, found_medians in medians_by_window(queryset, values, group).items():
             found.setdefault(key, dict.fromkeys(also)).update(found_medians)
         return found
-    aggregates = {f"stat_{name}": Median(expression) for name, expression in values.items()}
+    aggregates: dict[str, Aggregate] = {f"stat_{name}": Median(expression) for name, expression in values.items()}
     aggregates |= {f"stat_{name}": aggregate for name, aggregate in also.items()}
     names = [*values, *also]
     if group is None:
@@ -475,4 +475,5 @@ def stats_compute(*, now: dt.datetime | None = None) -> dict[str, Any]:
 def stats_current() -> dict[str, Any]:
     """The figures, at most `STATS_CACHE_SECONDS` old: a dashboard left open, or many of them, costs the database
     one computation per interval."""
-    return cache.get_or_set(STATS_CACHE_KEY, stats_compute, STATS_CACHE_SECONDS)
+    figures = cache.get_or_set(STATS_CACHE_KEY, stats_compute, STATS_CACHE_SECONDS)
+    return figures if figures is not None else stats_compute()  # a cache that refuses to store answers None
