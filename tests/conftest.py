@@ -70,13 +70,31 @@ def auditor(db) -> User:
 
 
 @pytest.fixture
-def licensed_trader(seeded, applicant, django_capture_on_commit_callbacks):
-    """A foreign-trade trader with its licence, every other department holding a dispatched filing (clerk queues);
-    (applicant's Api reading English, clerks by department code, application id)."""
-    from tests.workflow import Api, all_by_clerk_queue, filing, make_clerks, submitted_trader
+def world(seeded, applicant, django_capture_on_commit_callbacks):
+    """The seeded portal with every department deciding in the workbench (clerk queues, delivered in the releasing
+    transaction): (the applicant's Api, a clerk per department code)."""
+    from tests.workflow import Api, all_by_clerk_queue, make_clerks
 
     all_by_clerk_queue()
-    api, clerks = Api(applicant), make_clerks()
+    return Api(applicant), make_clerks()
+
+
+@pytest.fixture
+def trader(world):
+    """A licensed foreign-trade electronics trader whose registration every department approved (the Enterprise)."""
+    from tests.workflow import completed_trader
+
+    api, clerks = world
+    return completed_trader(api, clerks)
+
+
+@pytest.fixture
+def licensed_trader(world):
+    """A foreign-trade trader with its licence, every other department holding a dispatched filing:
+    (the applicant's Api reading English, clerks by department code, application id)."""
+    from tests.workflow import Api, filing, submitted_trader
+
+    api, clerks = world
     api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     application_id = submitted_trader(api)
     assert Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve").status_code == 200

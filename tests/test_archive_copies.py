@@ -6,16 +6,15 @@ import pytest
 from departments.models import Filing
 from portal.models import Notification
 from registration.models import Application, IssuedDocument
-from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
+from tests.workflow import Api
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    api, clerks = Api(applicant), make_clerks()
-    return api, clerks, completed_trader(api, clerks)
+def setup(world, trader):
+    api, clerks = world
+    return api, clerks, trader
 
 
 def ask(api, enterprise, **body):

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from portal.calendar import BEIJING, beijing_date, beijing_today
 from registration import verification
 from registration.models import Application, Enterprise, IssuedDocument, Todo
-from tests.workflow import Api, all_by_clerk_queue, approve_everything, completed_trader, make_clerks
+from tests.workflow import Api, approve_everything, completed_trader
 
 UTC = dt.UTC
 # (instant, the Beijing date at that instant): around Beijing midnight (16:00 UTC) and around UTC midnight.
@@ -33,11 +33,10 @@ def test_today_is_the_beijing_date(instant, beijing_day):
 
 
 @pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
+def setup(world):
     cache.clear()
     verification._facts_cache.clear()
-    all_by_clerk_queue()
-    return Api(applicant), make_clerks()
+    return world
 
 
 @AT

@@ -13,7 +13,7 @@ from registration import verification
 from registration.models import AccessLogEntry, Application
 from registration.verification import institution_create
 from tests.forms_fixtures import sample
-from tests.workflow import Api, all_by_clerk_queue, approve_everything, make_clerks
+from tests.workflow import Api, approve_everything
 
 ID_WITH_X = "44190019900101108X"  # a valid resident ID whose check character is X
 
@@ -52,14 +52,8 @@ def test_things_that_only_look_like_digits_are_not_folded(typed):
     assert canonical.digits_only(typed) == typed
 
 
-@pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    return Api(applicant), make_clerks()
-
-
-def test_full_width_and_lower_case_values_are_stored_and_delivered_canonical(setup):
-    api, clerks = setup
+def test_full_width_and_lower_case_values_are_stored_and_delivered_canonical(world):
+    api, clerks = world
     data = copy.deepcopy(sample("electronics_trader"))
     data["postcode"] = "５２３０７１"
     data["phone"] = "0769-２２２２１２３４"
@@ -87,11 +81,8 @@ def test_full_width_and_lower_case_values_are_stored_and_delivered_canonical(set
 
 
 @pytest.fixture
-def enterprise(setup):
-    from tests.workflow import completed_trader
-
-    api, clerks = setup
-    return completed_trader(api, clerks)
+def enterprise(trader):
+    return trader
 
 
 @pytest.fixture
@@ -120,15 +111,15 @@ def test_a_lookup_by_any_accepted_spelling_is_answered_and_logged_under_the_cano
     assert list(AccessLogEntry.objects.values_list("uscc", flat=True)) == [enterprise.uscc]
 
 
-def test_the_enterprise_and_its_todos_answer_to_any_spelling_of_its_code(setup, enterprise):
-    api, _clerks = setup
+def test_the_enterprise_and_its_todos_answer_to_any_spelling_of_its_code(world, enterprise):
+    api, _clerks = world
 
     assert api.get(f"/enterprises/{enterprise.uscc.lower()}").json()["uscc"] == enterprise.uscc
     assert api.get(f"/enterprises/{_full_width(enterprise.uscc)}/todos").status_code == 200
 
 
 def test_an_existing_company_is_found_by_any_spelling_of_its_code_and_of_the_representatives_id(
-    setup, enterprise, outsider
+    world, enterprise, outsider
 ):
     legal_rep_id = enterprise.data["legal_rep"]["id_number"]
 
@@ -141,8 +132,8 @@ def test_an_existing_company_is_found_by_any_spelling_of_its_code_and_of_the_rep
     assert response.json()["enterprise"]["uscc"] == enterprise.uscc
 
 
-def test_a_change_acting_for_the_enterprise_accepts_a_lower_case_check_character(setup, enterprise, outsider):
-    api, _clerks = setup
+def test_a_change_acting_for_the_enterprise_accepts_a_lower_case_check_character(world, enterprise, outsider):
+    api, _clerks = world
     enterprise.data["liaison"]["id_number"] = ID_WITH_X
     enterprise.save()
 

@@ -12,41 +12,20 @@ from portal.models import Notification, Role, User
 from registration.models import Application, Enterprise, EnterpriseChange, Todo
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
-from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
+from tests.workflow import (
+    HOTEL_ITEMS,
+    NEW_ADDRESS,
+    RESTAURANT_SCOPE,
+    Api,
+    by_kind,
+    change,
+)
 
 pytestmark = pytest.mark.django_db
 
-NEW_ADDRESS = "东莞市东城街道东纵大道东城万达广场3号楼1808室"
-RESTAURANT_SCOPE = sample("electronics_trader")["business_scope"] + "；餐饮服务；酒店住宿"
-HOTEL_ITEMS = {"venue_kind": "hotel", "premises_nature": "leased", "pollution_processes": ["injection_molding"]}
 
-
-@pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    return Api(applicant), make_clerks()
-
-
-@pytest.fixture
-def trader(setup):
-    """A licensed foreign-trade electronics trader whose registration every department approved."""
-    api, clerks = setup
-    return completed_trader(api, clerks)
-
-
-def change(api, enterprise, data, **extra):
-    return api.post(f"/enterprises/{enterprise.uscc}/changes", {"data": data, **extra})
-
-
-def by_kind(application_id) -> dict[str, set[str]]:
-    kinds: dict[str, set[str]] = {}
-    for code, kind in Filing.objects.filter(application_id=application_id).values_list("department__code", "kind"):
-        kinds.setdefault(kind, set()).add(code)
-    return kinds
-
-
-def test_scope_and_address_change_reaches_the_departments_concerned_and_creates_todos(setup, trader):
-    api, clerks = setup
+def test_scope_and_address_change_reaches_the_departments_concerned_and_creates_todos(world, trader):
+    api, clerks = world
     held = set(Filing.objects.filter(application__enterprise=trader).values_list("department__code", flat=True))
     response = change(api, trader, {"business_scope": RESTAURANT_SCOPE, "op_address": NEW_ADDRESS})
     assert response.status_code == 201, response.json()
@@ -92,8 +71,8 @@ def test_scope_and_address_change_reaches_the_departments_concerned_and_creates_
     assert Notification.objects.filter(user=trader.owner, title__contains="3").exists()
 
 
-def test_todo_items_release_the_new_filing_and_approval_closes_the_todo(setup, trader):
-    api, clerks = setup
+def test_todo_items_release_the_new_filing_and_approval_closes_the_todo(world, trader):
+    api, clerks = world
     application_id = change(api, trader, {"business_scope": RESTAURANT_SCOPE}).json()["id"]
     review = Filing.objects.get(application_id=application_id, department__code="AIC")
     Api(clerks["AIC"]).post(f"/filings/{review.pk}/approve")
@@ -113,8 +92,8 @@ def test_todo_items_release_the_new_filing_and_approval_closes_the_todo(setup, t
     assert health.status == "done" and health.done_at is not None
 
 
-def test_a_change_that_adds_nothing_routable_produces_no_new_filings(setup, trader):
-    api, clerks = setup
+def test_a_change_that_adds_nothing_routable_produces_no_new_filings(world, trader):
+    api, clerks = world
     response = change(
         api, trader, {"business_scope": sample("electronics_trader")["business_scope"] + "；电子产品维修"}
     )
@@ -127,8 +106,8 @@ def test_a_change_that_adds_nothing_routable_produces_no_new_filings(setup, trad
     assert "STATS" not in kinds["update"] and "NTAX" in kinds["update"]
 
 
-def test_items_aic_does_not_review_apply_at_once_to_the_departments_using_them(setup, trader):
-    api, _clerks = setup
+def test_items_aic_does_not_review_apply_at_once_to_the_departments_using_them(world, trader):
+    api, _clerks = world
     response = change(api, trader, {"phone": "0769-22998877"})
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -142,8 +121,8 @@ def test_items_aic_does_not_review_apply_at_once_to_the_departments_using_them(s
     assert kinds["update"] == {c for c in held if "phone" in items_needed([forms[c].spec])}
 
 
-def test_a_registered_address_change_updates_every_department_holding_it(setup, trader):
-    api, clerks = setup
+def test_a_registered_address_change_updates_every_department_holding_it(world, trader):
+    api, clerks = world
     application_id = change(api, trader, {"reg_address": NEW_ADDRESS}).json()["id"]
     Api(clerks["AIC"]).post(f"/filings/{Filing.objects.get(application_id=application_id).pk}/approve")
     forms = forms_current()
@@ -153,8 +132,8 @@ def test_a_registered_address_change_updates_every_department_holding_it(setup, 
     assert "new_obligation" not in by_kind(application_id)
 
 
-def test_a_rejected_change_leaves_the_record_untouched(setup, trader):
-    api, clerks = setup
+def test_a_rejected_change_leaves_the_record_untouched(world, trader):
+    api, clerks = world
     before = dict(trader.data)
     application_id = change(api, trader, {"reg_address": NEW_ADDRESS}).json()["id"]
     review = Filing.objects.get(application_id=application_id)
@@ -167,8 +146,8 @@ def test_a_rejected_change_leaves_the_record_untouched(setup, trader):
     assert not EnterpriseChange.objects.filter(application_id=application_id).exists()
 
 
-def test_a_change_review_cannot_be_sent_back_for_correction(setup, trader):
-    api, clerks = setup
+def test_a_change_review_cannot_be_sent_back_for_correction(world, trader):
+    api, clerks = world
     application_id = change(api, trader, {"reg_address": NEW_ADDRESS}).json()["id"]
     review = Filing.objects.get(application_id=application_id)
     response = Api(clerks["AIC"]).post(
@@ -190,8 +169,8 @@ def test_a_change_review_cannot_be_sent_back_for_correction(setup, trader):
         ({"reg_capital": "9000000.00"}, "investors"),  # investors' shares no longer add up
     ],
 )
-def test_bad_changes_are_refused_with_nothing_written(setup, trader, data, key):
-    api, _clerks = setup
+def test_bad_changes_are_refused_with_nothing_written(world, trader, data, key):
+    api, _clerks = world
     before = (Application.objects.count(), Filing.objects.count(), dict(trader.data))
     response = change(api, trader, data)
     assert response.status_code == 400, response.json()
@@ -200,14 +179,14 @@ def test_bad_changes_are_refused_with_nothing_written(setup, trader, data, key):
     assert (Application.objects.count(), Filing.objects.count(), trader.data) == before
 
 
-def test_only_one_change_at_a_time_is_with_aic(setup, trader):
-    api, _clerks = setup
+def test_only_one_change_at_a_time_is_with_aic(world, trader):
+    api, _clerks = world
     assert change(api, trader, {"reg_address": NEW_ADDRESS}).status_code == 201
     response = change(api, trader, {"business_scope": RESTAURANT_SCOPE})
     assert response.status_code == 409
 
 
-def test_who_may_file_a_change(setup, trader, outsider, clerk):
+def test_who_may_file_a_change(world, trader, outsider, clerk):
     legal_rep_id = sample("electronics_trader")["legal_rep"]["id_number"]
     assert change(Api(outsider), trader, {"phone": "0769-22998877"}).status_code == 404
     assert change(Api(clerk), trader, {"phone": "0769-22998877"}).status_code == 403
@@ -220,8 +199,8 @@ def test_who_may_file_a_change(setup, trader, outsider, clerk):
     assert response.status_code == 201, response.json()
 
 
-def test_a_rule_an_admin_adds_applies_to_the_next_change_and_its_version_is_recorded(setup, trader):
-    api, clerks = setup
+def test_a_rule_an_admin_adds_applies_to_the_next_change_and_its_version_is_recorded(world, trader):
+    api, clerks = world
     rule = RoutingRule.objects.create(
         department=RoutingRule.objects.filter(department__code="HEALTH").first().department,
         trigger="scope",
@@ -247,10 +226,10 @@ def test_enterprise_record_keeps_department_items_from_its_registration(trader):
     assert data["name_zh"] == trader.name_zh
 
 
-def test_verification_reports_the_registrations_not_the_updates_or_copy_requests(setup, trader):
+def test_verification_reports_the_registrations_not_the_updates_or_copy_requests(world, trader):
     from registration.verification import verification_facts
 
-    api, clerks = setup
+    api, clerks = world
     before = {r["department"]: r["reference_no"] for r in verification_facts(trader)["registrations"]}
     application_id = change(api, trader, {"business_scope": RESTAURANT_SCOPE}).json()["id"]
     Api(clerks["AIC"]).post(f"/filings/{Filing.objects.get(application_id=application_id).pk}/approve")
@@ -267,8 +246,8 @@ def test_verification_reports_the_registrations_not_the_updates_or_copy_requests
     }
 
 
-def test_a_rule_added_in_the_admin_applies_to_the_next_change(setup, trader, admin_user, client):
-    api, clerks = setup
+def test_a_rule_added_in_the_admin_applies_to_the_next_change(world, trader, admin_user, client):
+    api, clerks = world
     client.force_login(admin_user)
     department = RoutingRule.objects.filter(department__code="HEALTH").first().department
     response = client.post(
@@ -297,8 +276,8 @@ def test_a_rule_added_in_the_admin_applies_to_the_next_change(setup, trader, adm
     )
 
 
-def test_the_owner_is_told_in_the_inbox_and_by_email(setup, trader, django_capture_on_commit_callbacks, mailoutbox):
-    api, clerks = setup
+def test_the_owner_is_told_in_the_inbox_and_by_email(world, trader, django_capture_on_commit_callbacks, mailoutbox):
+    api, clerks = world
     User.objects.filter(pk=trader.owner_id).update(email="chen@example.cn")
     application_id = change(api, trader, {"business_scope": RESTAURANT_SCOPE}).json()["id"]
     with django_capture_on_commit_callbacks(execute=True):

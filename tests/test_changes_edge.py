@@ -7,16 +7,19 @@ from departments.models import Filing
 from registration.models import Application, Todo
 from registration.names import name_check
 from tests.forms_fixtures import sample
-from tests.test_changes import HOTEL_ITEMS, NEW_ADDRESS, RESTAURANT_SCOPE, by_kind, change
-from tests.workflow import Api, all_by_clerk_queue, approve_everything, completed_trader, make_clerks, submitted_trader
+from tests.workflow import (
+    HOTEL_ITEMS,
+    NEW_ADDRESS,
+    RESTAURANT_SCOPE,
+    Api,
+    approve_everything,
+    by_kind,
+    change,
+    completed_trader,
+    submitted_trader,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    return Api(applicant), make_clerks()
 
 
 def approve(clerks, application_id, code, reference=""):
@@ -32,16 +35,16 @@ def review_approved(api, clerks, enterprise, data) -> int:
 
 
 @pytest.fixture
-def licensed_only(setup):
+def licensed_only(world):
     """A trader with its licence; the other departments have not decided, PBOC, CUSTOMS and SAFE still wait."""
-    api, clerks = setup
+    api, clerks = world
     application_id = submitted_trader(api)
     approve(clerks, application_id, "AIC")
     return Application.objects.get(pk=application_id)
 
 
-def test_filings_still_waiting_are_released_later_with_the_changed_data(setup, licensed_only):
-    api, clerks = setup
+def test_filings_still_waiting_are_released_later_with_the_changed_data(world, licensed_only):
+    api, clerks = world
     enterprise = licensed_only.enterprise
     change_id = review_approved(api, clerks, enterprise, {"reg_address": NEW_ADDRESS})
     updated = by_kind(change_id)["update"]
@@ -54,8 +57,8 @@ def test_filings_still_waiting_are_released_later_with_the_changed_data(setup, l
         assert f.state == "dispatched" and NEW_ADDRESS in str(f.payload)
 
 
-def test_successive_changes_carry_the_registrations_reference_numbers_and_finish(setup):
-    api, clerks = setup
+def test_successive_changes_carry_the_registrations_reference_numbers_and_finish(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     approve(clerks, application_id, "AIC")
     approve(clerks, application_id, "PSB")
@@ -74,15 +77,15 @@ def test_successive_changes_carry_the_registrations_reference_numbers_and_finish
     assert Application.objects.get(pk=second).state == "completed"
 
 
-def test_a_change_no_department_holds_is_complete_at_once(setup):
-    api, clerks = setup
+def test_a_change_no_department_holds_is_complete_at_once(world):
+    api, clerks = world
     enterprise = completed_trader(api, clerks)
     response = change(api, enterprise, {"venue_kind": "other"})
     assert response.status_code == 201 and response.json()["state"] == "completed"
 
 
-def test_a_refused_update_still_lets_the_change_finish(setup):
-    api, clerks = setup
+def test_a_refused_update_still_lets_the_change_finish(world):
+    api, clerks = world
     enterprise = completed_trader(api, clerks)
     change_id = change(api, enterprise, {"phone": "0769-22998877"}).json()["id"]
     refused = Filing.objects.filter(application_id=change_id).first()
@@ -91,8 +94,8 @@ def test_a_refused_update_still_lets_the_change_finish(setup):
     assert Application.objects.get(pk=change_id).state == "completed"
 
 
-def test_a_refused_new_obligation_closes_its_todo_and_is_not_repeated(setup):
-    api, clerks = setup
+def test_a_refused_new_obligation_closes_its_todo_and_is_not_repeated(world):
+    api, clerks = world
     enterprise = completed_trader(api, clerks)
     review_approved(api, clerks, enterprise, {"business_scope": RESTAURANT_SCOPE})
     api.post(f"/enterprises/{enterprise.uscc}/todos/{Todo.objects.get(department__code='HEALTH').pk}", {
@@ -106,13 +109,13 @@ def test_a_refused_new_obligation_closes_its_todo_and_is_not_repeated(setup):
     assert Todo.objects.filter(department__code="HEALTH").count() == 1
 
 
-def test_a_phone_change_creates_no_obligations_for_departments_routed_before(setup):
+def test_a_phone_change_creates_no_obligations_for_departments_routed_before(world):
     """An enterprise registered before the portal (no filings) does not get every department's filing on a
     trivial change: only what the change itself makes necessary."""
     from registration.models import Enterprise
     from registration.selectors import register_data
 
-    api, _clerks = setup
+    api, _clerks = world
     data = register_data(sample("electronics_trader"))
     enterprise = Enterprise.objects.create(
         uscc="91441900MA4UJ8K20E", name_zh=data["name_zh"], name_key="x", entity_type=data["entity_type"],
@@ -123,8 +126,8 @@ def test_a_phone_change_creates_no_obligations_for_departments_routed_before(set
     assert Filing.objects.filter(application_id=response.json()["id"]).count() == 0
 
 
-def test_a_new_name_under_review_is_reserved_and_freed_when_refused(setup):
-    api, clerks = setup
+def test_a_new_name_under_review_is_reserved_and_freed_when_refused(world):
+    api, clerks = world
     enterprise = completed_trader(api, clerks)
     new_name = "东莞市华信智能科技有限公司"
     change_id = change(api, enterprise, {"name_zh": new_name}).json()["id"]
@@ -134,11 +137,11 @@ def test_a_new_name_under_review_is_reserved_and_freed_when_refused(setup):
     assert name_check(name_zh=new_name) == []
 
 
-def test_a_newly_required_department_without_a_published_form_waits(setup, monkeypatch):
+def test_a_newly_required_department_without_a_published_form_waits(world, monkeypatch):
     import departments.filings
     import registration.changes
 
-    api, clerks = setup
+    api, clerks = world
     enterprise = completed_trader(api, clerks)
     real = registration.changes.forms_current
 
@@ -152,8 +155,8 @@ def test_a_newly_required_department_without_a_published_form_waits(setup, monke
     assert Filing.objects.get(application_id=change_id, department__code="HEALTH").state == "waiting"
 
 
-def test_other_clerks_cannot_read_a_change_review(setup, licensed_only):
-    api, clerks = setup
+def test_other_clerks_cannot_read_a_change_review(world, licensed_only):
+    api, clerks = world
     change_id = change(api, licensed_only.enterprise, {"reg_address": NEW_ADDRESS}).json()["id"]
     review = Filing.objects.get(application_id=change_id)
     ntax = Api(clerks["NTAX"])

@@ -6,17 +6,15 @@ from django.test import Client
 
 from departments.models import Filing
 from registration.models import Application, Todo
-from tests.test_changes import RESTAURANT_SCOPE
-from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
+from tests.workflow import RESTAURANT_SCOPE, Api
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    api, clerks = Api(applicant), make_clerks()
-    return api.client, clerks, completed_trader(api, clerks)
+def setup(world, trader):
+    api, clerks = world
+    return api.client, clerks, trader
 
 
 def change_form(client, enterprise, **changes):

@@ -13,10 +13,8 @@ from tests.forms_fixtures import sample
 from tests.workflow import (
     FOREIGN_TRADE_ROUTE,
     Api,
-    all_by_clerk_queue,
     deliver_all,
     filing,
-    make_clerks,
     states,
     submitted_trader,
 )
@@ -24,18 +22,12 @@ from tests.workflow import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def setup(seeded, applicant, django_capture_on_commit_callbacks):
-    all_by_clerk_queue()
-    return Api(applicant), make_clerks()
-
-
 def approve(clerks, application_id, code, reference=""):
     return Api(clerks[code]).post(f"/filings/{filing(application_id, code).pk}/approve", {"reference_no": reference})
 
 
-def test_a_foreign_trade_company_goes_from_draft_to_completed(setup):
-    api, clerks = setup
+def test_a_foreign_trade_company_goes_from_draft_to_completed(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     assert Application.objects.get(pk=application_id).state == "submitted"
     assert states(application_id) == {"AIC": "dispatched"}  # a clerk queue receives at once
@@ -86,8 +78,8 @@ def test_a_foreign_trade_company_goes_from_draft_to_completed(setup):
     assert audit_chain_verify() is None
 
 
-def test_payload_is_pinned_with_the_form_version_and_carries_the_licence(setup):
-    api, clerks = setup
+def test_payload_is_pinned_with_the_form_version_and_carries_the_licence(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     deliver_all()
     approve(clerks, application_id, "AIC")
@@ -100,8 +92,8 @@ def test_payload_is_pinned_with_the_form_version_and_carries_the_licence(setup):
     assert detail["form_version"] == 1 and detail["payload"] == ntax.payload
 
 
-def test_correction_opens_only_the_named_items_and_resends_only_changed_payloads(setup):
-    api, clerks = setup
+def test_correction_opens_only_the_named_items_and_resends_only_changed_payloads(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     deliver_all()
     approve(clerks, application_id, "AIC")
@@ -135,8 +127,8 @@ def test_correction_opens_only_the_named_items_and_resends_only_changed_payloads
     assert Application.objects.get(pk=application_id).state == "in_progress"
 
 
-def test_aic_refusal_rejects_the_application_for_good(setup):
-    api, clerks = setup
+def test_aic_refusal_rejects_the_application_for_good(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     deliver_all()
 
@@ -148,8 +140,8 @@ def test_aic_refusal_rejects_the_application_for_good(setup):
     assert Enterprise.objects.count() == 0
 
 
-def test_submit_reports_every_problem_and_changes_nothing(setup):
-    api, _clerks = setup
+def test_submit_reports_every_problem_and_changes_nothing(world):
+    api, _clerks = world
     data = {**sample("electronics_trader"), "postcode": "518000", "name_zh": "东莞市华信(电子)有限公司"}
     data["legal_rep"] = {**data["legal_rep"], "id_number": "441900199005151230"}
     application_id = api.post("/applications", {"kind": "new_company", "data": data}).json()["id"]
@@ -162,8 +154,8 @@ def test_submit_reports_every_problem_and_changes_nothing(setup):
     assert not Filing.objects.exists()
 
 
-def test_draft_autosave_keeps_what_was_typed_and_reports_problems(setup):
-    api, _clerks = setup
+def test_draft_autosave_keeps_what_was_typed_and_reports_problems(world):
+    api, _clerks = world
     application_id = api.post("/applications", {"kind": "new_company"}).json()["id"]
 
     response = api.patch(f"/applications/{application_id}", {"data": {"postcode": "51800", "employee_count": 12}})
@@ -174,8 +166,8 @@ def test_draft_autosave_keeps_what_was_typed_and_reports_problems(setup):
     assert list(body["problems"]) == ["postcode"]
 
 
-def test_a_name_in_use_is_refused(setup):
-    api, clerks = setup
+def test_a_name_in_use_is_refused(world):
+    api, clerks = world
     submitted_trader(api)
     again = api.post("/applications", {"kind": "new_company", "data": sample("electronics_trader")}).json()["id"]
 
@@ -187,16 +179,16 @@ def test_a_name_in_use_is_refused(setup):
     )
 
 
-def test_withdraw_before_licence_frees_the_name(setup):
-    api, _clerks = setup
+def test_withdraw_before_licence_frees_the_name(world):
+    api, _clerks = world
     application_id = submitted_trader(api)
 
     assert api.post(f"/applications/{application_id}/withdraw").json()["state"] == "withdrawn"
     assert api.post("/name-check", {"name_zh": sample("electronics_trader")["name_zh"]}).json()["available"] is True
 
 
-def test_withdraw_after_licence_is_refused(setup):
-    api, clerks = setup
+def test_withdraw_after_licence_is_refused(world):
+    api, clerks = world
     application_id = submitted_trader(api)
     deliver_all()
     approve(clerks, application_id, "AIC")
@@ -207,8 +199,8 @@ def test_withdraw_after_licence_is_refused(setup):
     assert response.json()["state"] == "in_progress"
 
 
-def test_existing_company_prefills_register_data_and_skips_aic(setup, outsider):
-    api, clerks = setup
+def test_existing_company_prefills_register_data_and_skips_aic(world, outsider):
+    api, clerks = world
     application_id = submitted_trader(api)
     deliver_all()
     approve(clerks, application_id, "AIC")
@@ -276,11 +268,11 @@ def test_registered_name_blocks_width_and_bracket_variants(seeded):
     assert other == []
 
 
-def test_a_new_form_version_is_used_by_new_filings_while_old_filings_keep_theirs(setup, admin_user, outsider):
+def test_a_new_form_version_is_used_by_new_filings_while_old_filings_keep_theirs(world, admin_user, outsider):
     from forms_engine.models import DepartmentForm
     from forms_engine.services import field_mapping_save, form_draft_open, form_version_publish
 
-    api, clerks = setup
+    api, clerks = world
     first = submitted_trader(api)
     deliver_all()
     approve(clerks, first, "AIC")
@@ -301,10 +293,10 @@ def test_a_new_form_version_is_used_by_new_filings_while_old_filings_keep_theirs
     assert Api(clerks["NTAX"]).get(f"/filings/{old.pk}").json()["form_version"] == 1
 
 
-def test_admins_preview_forms_with_draft_applications(setup, admin_user):
+def test_admins_preview_forms_with_draft_applications(world, admin_user):
     from django.test import Client
 
-    api, _clerks = setup
+    api, _clerks = world
     application_id = api.post("/applications", {"kind": "new_company", "data": sample("restaurant_hotel")}).json()["id"]
     client = Client()
     client.force_login(admin_user)

@@ -12,6 +12,14 @@ from portal.models import Role, User
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
 
+# A change of the electronics trader that makes HEALTH, FIRE and EPB responsible, and the details they need.
+NEW_ADDRESS = "东莞市东城街道东纵大道东城万达广场3号楼1808室"
+
+RESTAURANT_SCOPE = sample("electronics_trader")["business_scope"] + "；餐饮服务；酒店住宿"
+
+HOTEL_ITEMS = {"venue_kind": "hotel", "premises_nature": "leased", "pollution_processes": ["injection_molding"]}
+
+
 FOREIGN_TRADE_ROUTE = [
     "AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS", "PBOC", "COMMERCE", "CUSTOMS", "CIQ", "SAFE",
 ]  # fmt: skip
@@ -109,3 +117,16 @@ def completed_trader(api: Api, clerks: dict[str, User]):
     application = Application.objects.get(pk=application_id)
     assert application.state == "completed"
     return application.enterprise
+
+
+def change(api: Api, enterprise, data: dict, **extra):
+    """File a change registration of `enterprise` through the API."""
+    return api.post(f"/enterprises/{enterprise.uscc}/changes", {"data": data, **extra})
+
+
+def by_kind(application_id: int) -> dict[str, set[str]]:
+    """The departments of an application's filings, by filing kind."""
+    kinds: dict[str, set[str]] = {}
+    for code, kind in Filing.objects.filter(application_id=application_id).values_list("department__code", "kind"):
+        kinds.setdefault(kind, set()).add(code)
+    return kinds

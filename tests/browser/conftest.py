@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.conftest import PASSWORD
+
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,3 +63,39 @@ def shot(page, name: str, full_page: bool = True) -> None:
     """Keep a screenshot of a step (looked at by people, not asserted on)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def critical_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
+        for v in result["violations"]
+        if v["impact"] == "critical"
+    ]
+
+
+def clerk_decides(browser, base: str, clerk, action: str = "approve", items=(), reason: str = "") -> str:
+    """The clerk opens the first filing of their queue in a browser of their own and decides it; the message."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.base = base
+    log_in(page, clerk.username, PASSWORD)
+    page.goto(base + "/workbench/")
+    page.locator("a.open-filing").first.click()
+    page.locator("#filing-state").wait_for()
+    if action == "approve":
+        page.click("#approve")
+    else:
+        page.click("summary:has-text('补正'), summary:has-text('correction')")
+        for item in items:
+            page.check(f"input[name=items][value={item}]")
+        page.fill("#correct-reason", reason)
+        page.click("#request-correction")
+    page.locator(".message.success").wait_for()
+    message = page.locator(".message.success").inner_text()
+    context.close()
+    return message

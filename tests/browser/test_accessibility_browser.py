@@ -3,31 +3,17 @@ Chinese and English, and holds its layout at 375 px (no sideways scrolling)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from departments.models import Department, Filing
 from registration.models import Application
 from registration.services import application_create
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import critical_violations, log_in, shot
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
-from tests.test_changes import RESTAURANT_SCOPE
-from tests.workflow import Api, deliver_all, filing, make_clerks, submitted_trader
+from tests.workflow import RESTAURANT_SCOPE, Api, deliver_all, filing, make_clerks, submitted_trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-
-
-def critical_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
-        for v in result["violations"]
-        if v["impact"] == "critical"
-    ]
 
 
 def check(page, path: str, name: str) -> None:

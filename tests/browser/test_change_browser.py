@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 
 from registration.models import Application, Todo
-from tests.browser.conftest import log_in, shot
-from tests.browser.test_service_hall_browser import clerk_decides
+from tests.browser.conftest import clerk_decides, log_in, shot
 from tests.conftest import PASSWORD
-from tests.test_changes import RESTAURANT_SCOPE
-from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
+from tests.workflow import RESTAURANT_SCOPE, Api, all_by_clerk_queue, completed_trader, make_clerks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

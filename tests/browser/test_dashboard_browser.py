@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from registration.demo_history import history_ensure
-from tests.browser.conftest import log_in, shot
-from tests.browser.test_accessibility_browser import critical_violations
+from tests.browser.conftest import critical_violations, log_in, shot
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,7 @@ import pytest
 from departments.models import Filing
 from registration.documents import licence_issue
 from registration.models import Application
-from tests.browser.conftest import log_in, shot
-from tests.browser.test_service_hall_browser import clerk_decides
+from tests.browser.conftest import clerk_decides, log_in, shot
 from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
 from tests.workflow import Api, all_by_clerk_queue, completed_trader, filing, make_clerks, submitted_trader

@@ -13,9 +13,8 @@ from pypdf import PdfReader
 
 from departments.models import Department, Filing
 from registration.models import Application
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import clerk_decides, shot
 from tests.browser.wizard import fill_section
-from tests.conftest import PASSWORD
 from tests.forms_fixtures import sample
 from tests.workflow import make_clerks
 
@@ -42,28 +41,6 @@ def switch_language(page, language: str) -> None:
     if language == "en":
         page.click("form.lang-switch button[value=en]")
         page.wait_for_load_state("networkidle")
-
-
-def clerk_decides(browser, base: str, clerk, action: str = "approve", items=(), reason: str = "") -> str:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.base = base
-    log_in(page, clerk.username, PASSWORD)
-    page.goto(base + "/workbench/")
-    page.locator("a.open-filing").first.click()
-    page.locator("#filing-state").wait_for()
-    if action == "approve":
-        page.click("#approve")
-    else:
-        page.click("summary:has-text('补正'), summary:has-text('correction')")
-        for item in items:
-            page.check(f"input[name=items][value={item}]")
-        page.fill("#correct-reason", reason)
-        page.click("#request-correction")
-    page.locator(".message.success").wait_for()
-    message = page.locator(".message.success").inner_text()
-    context.close()
-    return message
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
