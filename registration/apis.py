@@ -267,8 +267,8 @@ class EnterpriseArchiveCopiesApi(APIView):
 
     @extend_schema(request=ArchiveCopyIn, responses={201: ApplicationDetailOut})
     def post(self, request: Request, uscc: str) -> Response:
+        enterprise = enterprise_for_owner(request.user, uscc)  # who may ask comes before what they asked
         body = ArchiveCopyIn(data=request.data)
         body.is_valid(raise_exception=True)
-        enterprise = enterprise_for_owner(request.user, uscc)
         application = archive_copy_request(enterprise=enterprise, user=request.user, **body.validated_data)
         return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data, status=201)
