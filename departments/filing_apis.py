@@ -1,4 +1,4 @@
-"""Filings API (CONTRACT.md "Filings"): clerks decide their department's filings; department systems call back."""
+"""Filings API (docs/CONTRACT.md "Filings"): clerks decide their department's filings; department systems call back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which departments receive a filing, decided by routing rules that are data (DOMAIN.md "The 16 departments").
+"""Which departments receive a filing, decided by routing rules that are data (docs/DOMAIN.md "The 16 departments").
 
 `route()` is a pure function over plain values so the start page, the submit, and every change registration
 (proactive service) run exactly the same rules, and tests need no database.

@@ -66,7 +66,7 @@ class DepartmentFormAdmin(admin.ModelAdmin):
 
 class CanonicalSearchMixin:
     """Admin search that also finds identifiers typed in another spelling (full width, lower case, spaced): the
-    term is tried as typed and in its canonical form (STYLE.md habit 11)."""
+    term is tried as typed and in its canonical form (docs/STYLE.md habit 11)."""
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)

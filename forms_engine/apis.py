@@ -1,4 +1,4 @@
-"""Reference data of the cloud form: the dictionary and each department's current form (CONTRACT.md)."""
+"""Reference data of the cloud form: the dictionary and each department's current form (docs/CONTRACT.md)."""
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema

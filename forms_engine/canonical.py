@@ -1,4 +1,4 @@
-"""One canonical spelling per identifier and code, made once where a value enters the portal (STYLE.md habit 11).
+"""One canonical spelling per identifier and code, made once where a value enters the portal (docs/STYLE.md habit 11).
 
 People type full-width digits from a Chinese input method (５２３０００), lower-case check characters (…123x),
 spaces in a bank account, or a mobile number with +86; department systems want one spelling. Each function

@@ -1,4 +1,4 @@
-"""The code tables shipped as data files (DOMAIN.md "Code tables"): Dongguan towns and GB/T 4754-2017.
+"""The code tables shipped as data files (docs/DOMAIN.md "Code tables"): Dongguan towns and GB/T 4754-2017.
 
 Read straight from the CSVs so validation stays a pure function; `seed_demo` also loads them into the database
 for pickers and dashboard joins.

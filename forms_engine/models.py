@@ -113,7 +113,7 @@ class DataItem(models.Model):
     )  # fmt: skip
 
     def clean(self) -> None:
-        # Clients match on enum values (CONTRACT.md): once published a value may gain a label change, never vanish.
+        # Clients match on enum values (docs/CONTRACT.md): once published a value may gain a label change, never vanish.
         if self.pk is None:
             return
         before = DataItem.objects.filter(pk=self.pk).values_list("choices", flat=True).first() or []

@@ -1,4 +1,4 @@
-"""The transforms a field mapping may name (DOMAIN.md "How departments want the data").
+"""The transforms a field mapping may name (docs/DOMAIN.md "How departments want the data").
 
 Each transform is a small pure function registered under a name with a typed parameter list; mappings are data
 (`{"transform": "yuan_to_wan", "args": {"item": "reg_capital"}}`) checked against these signatures before a form

@@ -265,7 +265,7 @@ def _clean_item(spec: ItemSpec, value: Any, out: _Collector, partial: bool) -> A
 
 
 def _cross_checks(items: dict[str, ItemSpec], cleaned: dict[str, Any], out: _Collector) -> None:
-    """Rules between items (DOMAIN.md): investors' amounts add up to the registered capital; seals include 公章."""
+    """Rules between items (docs/DOMAIN.md): investors' amounts add up to the registered capital; seals include 公章."""
     investors = items.get("investors")
     if investors and "investors_total" in investors.validators and "investors" in cleaned and "reg_capital" in cleaned:
         amounts = [parse_decimal(i.get("subscribed_amount")) for i in cleaned["investors"]]

@@ -1,4 +1,4 @@
-"""Named validators a data item may list (`"validators": ["mobile"]`), plus the identifier checks of DOMAIN.md.
+"""Named validators a data item may list (`"validators": ["mobile"]`), plus the identifier checks of docs/DOMAIN.md.
 
 Each returns None when the value is fine, or a translated message. Pure functions over plain values.
 """

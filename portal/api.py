@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: one error body for every failure (CONTRACT.md "API basics")."""
+"""API plumbing shared by every app: one error body for every failure (docs/CONTRACT.md "API basics")."""
 
 from typing import Any
 
@@ -43,7 +43,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ParseError):
         return Response({"detail": str(exc.detail), "errors": {"body": [str(exc.detail)]}}, status=400)
     if isinstance(exc, exceptions.UnsupportedMediaType):
-        # A body the portal cannot read is a bad request like any other (CONTRACT.md lists 400, not 415).
+        # A body the portal cannot read is a bad request like any other (docs/CONTRACT.md lists 400, not 415).
         message = _("Send the request body as JSON (Content-Type: application/json).")
         return Response({"detail": message, "errors": {"Content-Type": [message]}}, status=400)
     if isinstance(exc, DjangoValidationError):
@@ -136,7 +136,7 @@ _ERRORS = {
 
 
 def schema_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
-    """drf-spectacular post-processing hook: every operation documents the contract's error answers (CONTRACT.md
+    """drf-spectacular post-processing hook: every operation documents the contract's error answers (docs/CONTRACT.md
     "API basics") besides its success, so clients generated from the schema expect them."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(_ERROR_SCHEMAS)
     for path, operations in result.get("paths", {}).items():

@@ -1,4 +1,5 @@
-"""The demo users of CONTRACT.md (`seed_demo`): an admin, two applicants, an auditor and one clerk per department."""
+"""The demo users of docs/CONTRACT.md (`seed_demo`): an admin, two applicants, an auditor and one clerk per
+department."""
 
 from django.db import transaction
 
@@ -24,7 +25,7 @@ def _demo_user(username: str, password: str, **fields) -> User:
 
 @transaction.atomic
 def demo_users_ensure(*, password: str) -> list[str]:
-    """The users named in CONTRACT.md, all with `password`. Safe to run again (passwords are reset to it)."""
+    """The users named in docs/CONTRACT.md, all with `password`. Safe to run again (passwords are reset to it)."""
     names = []
 
     def person(username: str) -> dict:

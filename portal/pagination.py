@@ -1,4 +1,4 @@
-"""Lists that are complete across pages (CONTRACT.md "API basics", "Lists").
+"""Lists that are complete across pages (docs/CONTRACT.md "API basics", "Lists").
 
 The API answers a JSON array of at most `page_size` items; the next page's URL is in `Link: <url>; rel="next"` and
 the number of matching items in `X-Total-Count`. Pages follow a cursor on the primary key (DRF's

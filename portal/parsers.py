@@ -1,4 +1,4 @@
-"""Reading request bodies so that no body can crash a view (CONTRACT.md: never a 500 for any input).
+"""Reading request bodies so that no body can crash a view (docs/CONTRACT.md: never a 500 for any input).
 
 Every JSON body the portal reads — DRF's `request.data` and the department callbacks' signed bytes — goes through
 `json_loads_strict`: UTF-8 only, bounded size, bounded nesting, no NaN/Infinity, and no strings PostgreSQL cannot
@@ -88,7 +88,7 @@ def json_loads_strict(raw: bytes) -> Any:
 
 
 class StrictJSONParser(JSONParser):
-    """DRF's JSON parser with the portal's limits; only UTF-8 bodies are read (CONTRACT.md: JSON in UTF-8)."""
+    """DRF's JSON parser with the portal's limits; only UTF-8 bodies are read (docs/CONTRACT.md: JSON in UTF-8)."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         params = media_type.split(";")[1:] if media_type else []

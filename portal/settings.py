@@ -1,4 +1,4 @@
-"""Settings for the 一网通 portal, read from the environment (see CONTRACT.md "Configuration").
+"""Settings for the 一网通 portal, read from the environment (see docs/CONTRACT.md "Configuration").
 
 With no environment at all the portal runs embedded: SQLite and a filesystem Celery broker under ``var/``, so
 ``make run`` needs no server software. ``DJANGO_ENV=production`` switches to settings that pass
@@ -162,7 +162,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# One queue per department (codes are public API, DOMAIN.md). A plain `celery -A portal worker` consumes them all;
+# One queue per department (codes are public API, docs/DOMAIN.md). A plain `celery -A portal worker` consumes them all;
 # production may give a slow department its own workers with `-Q dept.<code>`.
 DEPARTMENT_CODES = [
     "AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS",
@@ -228,10 +228,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only (CONTRACT.md), read with the portal's limits on size, depth, encoding and NUL characters.
+    # JSON only (docs/CONTRACT.md), read with the portal's limits on size, depth, encoding and NUL characters.
     "DEFAULT_PARSER_CLASSES": ["portal.parsers.StrictJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # CONTRACT.md "Lists": an array body, `Link` rel="next" and `X-Total-Count`, cursor on the primary key.
+    # docs/CONTRACT.md "Lists": an array body, `Link` rel="next" and `X-Total-Count`, cursor on the primary key.
     "DEFAULT_PAGINATION_CLASS": "portal.pagination.ListPagination",
     "PAGE_SIZE": 100,
 }
@@ -241,7 +241,7 @@ VERIFY_SIGNING_KEY = os.environ.get("VERIFY_SIGNING_KEY", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "一网通 one-stop business registration API",
     "DESCRIPTION": (
-        "Public API of the Dongguan one-stop business registration portal (CONTRACT.md).\n\n"
+        "Public API of the Dongguan one-stop business registration portal (docs/CONTRACT.md).\n\n"
         "**Errors**: 400 `{detail, errors: {item path: [messages]}}` for any input the portal cannot take (including "
         "bodies that are not UTF-8 JSON, nested over 32 levels, or hold NUL characters); 401, 403, 404 (unknown or "
         "not yours), 409 `{detail, state}`, 429. Never a 500.\n\n"

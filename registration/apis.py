@@ -1,4 +1,4 @@
-"""Applications API (CONTRACT.md "Applications"): each applicant sees only their own."""
+"""Applications API (docs/CONTRACT.md "Applications"): each applicant sees only their own."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Change registration (变更登记) and proactive service: a licensed enterprise changes its record once, and every
-department concerned hears of it (DOMAIN.md "change registration", CONTRACT.md "Enterprises, changes and proactive
-service").
+department concerned hears of it (docs/DOMAIN.md "change registration", docs/CONTRACT.md "Enterprises, changes and
+proactive service").
 
 On approval (by AIC for the items it reviews, at once for the others):
 - the register and its change log are updated;

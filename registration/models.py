@@ -225,7 +225,7 @@ class NameReservation(models.Model):
     """A company name held by one holder (名称保留): an application from submit until its licence, refusal or
     withdrawal, a change registration while AIC reviews a new name, or the enterprise that carries it. The unique
     key is the database's guarantee that two applications racing for one name cannot both hold it; reads before
-    the write are only hints (STYLE.md habit 13)."""
+    the write are only hints (docs/STYLE.md habit 13)."""
 
     name_key = models.CharField(max_length=100, unique=True, help_text="names.name_key of the name")
     name_zh = models.CharField(_("name"), max_length=100)

@@ -51,7 +51,7 @@ def enterprise_by_code(uscc: Any) -> Enterprise | None:
 
 def acts_for(enterprise: Enterprise, id_number: Any) -> bool:
     """Whether `id_number` (any accepted spelling) is the ID number of the enterprise's legal representative or
-    liaison, the people who may act for it (CONTRACT.md "existing_company")."""
+    liaison, the people who may act for it (docs/CONTRACT.md "existing_company")."""
     number = compact(id_number or "")
     people = {compact((enterprise.data.get(role) or {}).get("id_number") or "") for role in ("legal_rep", "liaison")}
     return bool(number) and number in people

@@ -1,4 +1,5 @@
-"""Statistics API (CONTRACT.md "Statistics"): the operations dashboard's figures as JSON, for admins and auditors."""
+"""Statistics API (docs/CONTRACT.md "Statistics"): the operations dashboard's figures as JSON, for admins and
+auditors."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ WEEKS_SHOWN = 26
 
 REGISTRATION_KINDS = (Application.Kind.NEW_COMPANY, Application.Kind.EXISTING_COMPANY)
 
-# Statistics categories of an enterprise (DOMAIN.md), from its GB/T 4754 class code.
+# Statistics categories of an enterprise (docs/DOMAIN.md), from its GB/T 4754 class code.
 SERVICES = "services"
 HIGH_TECH = "high_tech_manufacturing"
 TRADITIONAL = "traditional_manufacturing"
@@ -280,7 +280,7 @@ def _enterprise_figures() -> dict[str, Any]:
         categories[industry_category(code)] += n
     capital = Cast(KeyTextTransform("reg_capital", "data"), FloatField())
     money = medians(
-        # Amounts in yuan only: a foreign-invested company's capital keeps its own currency (DOMAIN.md).
+        # Amounts in yuan only: a foreign-invested company's capital keeps its own currency (docs/DOMAIN.md).
         Enterprise.objects.filter(data__reg_capital__regex=AMOUNT_PATTERN).filter(
             Q(data__capital_currency="CNY") | Q(data__capital_currency__isnull=True)
         ),
@@ -446,7 +446,7 @@ def _side_by_side(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[
 
 
 def stats_compute(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Every dashboard figure, straight from the database (CONTRACT.md "Statistics"); JSON-ready."""
+    """Every dashboard figure, straight from the database (docs/CONTRACT.md "Statistics"); JSON-ready."""
     now = now or timezone.now()
     departments = list(Department.objects.order_by("sort_order", "code").values_list("id", "code", "sla_hours"))
 

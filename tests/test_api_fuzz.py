@@ -1,4 +1,4 @@
-"""Property-based test of the whole public API (CONTRACT.md "API basics": "Never a 500 for any input").
+"""Property-based test of the whole public API (docs/CONTRACT.md "API basics": "Never a 500 for any input").
 
 Schemathesis loads the OpenAPI schema the portal serves at `/api/schema/` through the WSGI app (in-process) and
 tests every operation in it: the schema's examples (real values put in, see below), the coverage phase's boundary

@@ -1,4 +1,4 @@
-"""The cloud form's public reference API (CONTRACT.md): data items, the unified form, a department's form."""
+"""The cloud form's public reference API (docs/CONTRACT.md): data items, the unified form, a department's form."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Identifier and format checks of DOMAIN.md (no database)."""
+"""Identifier and format checks of docs/DOMAIN.md (no database)."""
 
 import pytest
 from django.utils import translation

@@ -1,4 +1,4 @@
-"""Lists are complete (CONTRACT.md "API basics", "Lists"): every API list pages with a cursor (`Link` rel="next",
+"""Lists are complete (docs/CONTRACT.md "API basics", "Lists"): every API list pages with a cursor (`Link` rel="next",
 `X-Total-Count`, `page_size` 1–500, `updated_since`), and every list page pages through all of it, says how many,
 and keeps its filters in the previous/next links."""
 

@@ -1,4 +1,4 @@
-"""Who may do what: one table of (method, URL) × caller → answer, for every page and API of the portal (STYLE.md:
+"""Who may do what: one table of (method, URL) × caller → answer, for every page and API of the portal (docs/STYLE.md:
 every permission rule has an outsider test). The callers: anonymous, the owner of the application and enterprise,
 another applicant (outsider), a clerk of NTAX, an auditor and an admin; an institution's API key for verification.
 

@@ -1,4 +1,4 @@
-"""Routing rules as data decide which departments receive a filing (DOMAIN.md)."""
+"""Routing rules as data decide which departments receive a filing (docs/DOMAIN.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""`seed_demo --password P` loads the reference data and the users of CONTRACT.md, and can run again."""
+"""`seed_demo --password P` loads the reference data and the users of docs/CONTRACT.md, and can run again."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Settings come from the environment (CONTRACT.md) and production settings pass `check --deploy`."""
+"""Settings come from the environment (docs/CONTRACT.md) and production settings pass `check --deploy`."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Uniqueness is the database's job (issue 12, STYLE.md habit 13): each rule holds when two requests race. The
+"""Uniqueness is the database's job (issue 12, docs/STYLE.md habit 13): each rule holds when two requests race. The
 requests run in two threads with their own database connections; on PostgreSQL (CI) a barrier makes both pass
 their reads before either writes, so only the constraint or lock can stop the second. On SQLite the database's
 single write lock serialises them, and the tests check the same outcome."""

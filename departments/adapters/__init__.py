@@ -1,4 +1,4 @@
-"""Adapters deliver a filing's payload to its department (ARCHITECTURE.md "Adapters").
+"""Adapters deliver a filing's payload to its department (docs/ARCHITECTURE.md "Adapters").
 
 Each adapter has one job: deliver and report `Delivered(reference)`, `Refused(reason)` or raise `TransientError`.
 Which adapter a department uses, and its settings, are data on the `Department` row.
