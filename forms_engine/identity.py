@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from stdnum import numdb
 from stdnum.cn import uscc
@@ -209,8 +210,6 @@ def id_number_problem(value: Any, id_type: Any, today: dt.date | None = None) ->
 
 
 def _label(document: IdDocument) -> str:
-    from django.utils.translation import get_language
-
     return document.label_en if (get_language() or "").startswith("en") else document.label
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -79,8 +80,6 @@ class TokenApi(APIView):
 
     @extend_schema(request=TokenInput, responses=TokenOutput)
     def post(self, request: Request) -> Response:
-        from django.contrib.auth import authenticate
-
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)

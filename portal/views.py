@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -67,26 +68,18 @@ def _api_error(request: HttpRequest, status: int, detail: str, fallback, excepti
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    from django.views import defaults
-
     return _api_error(request, 400, _("The request has errors."), defaults.bad_request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A URL no route matches (e.g. a filing id that is not a number) is a 404 like any unknown object."""
-    from django.views import defaults
-
     return _api_error(request, 404, _("Not found."), defaults.page_not_found, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    from django.views import defaults
-
     return _api_error(request, 403, _("You do not have permission to perform this action."),
                       defaults.permission_denied, exception)  # fmt: skip
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    from django.views import defaults
-
     return _api_error(request, 500, _("The portal failed to answer; the error has been logged."), defaults.server_error)

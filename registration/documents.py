@@ -11,6 +11,7 @@ from decimal import Decimal
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -125,7 +126,7 @@ def _qr(number: str) -> str:
 
 
 def _pdf(template: str, context: dict) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # heavy (Pango, fonts): loaded when the first document is printed, not at start-up
 
     with override("zh-hans"):  # legal documents are issued in Chinese
         html = render_to_string(template, context)
@@ -274,8 +275,6 @@ def filing_copy_pdf(filing) -> tuple[IssuedDocument, bytes]:
 
 def document_response(application: Application, kind: str):
     """The licence copy or the receipt of an application as a PDF download (404 before the licence)."""
-    from django.http import Http404, HttpResponse
-
     if application.enterprise is None:
         raise Http404
     if kind == IssuedDocument.Kind.LICENCE:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -82,8 +84,6 @@ def delivery_policy(config: Any, lease_seconds: float | None = None) -> tuple[De
     """The policy a department's settings give, and what is wrong with them (by key). Unset keys take the
     portal's defaults (DELIVERY_MAX_ATTEMPTS, DELIVERY_BACKOFF_SECONDS); a wrong value is reported and replaced
     by its default, so a bad setting can never stop deliveries. The deadline is capped below the lease."""
-    from django.conf import settings
-
     config = config if isinstance(config, dict) else {}
     lease = float(lease_seconds if lease_seconds is not None else settings.DELIVERY_LEASE_SECONDS)
     ceiling = max(lease - LEASE_MARGIN_SECONDS, 1.0)
