@@ -25,7 +25,8 @@ from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_sin
 from portal.parsers import json_loads_strict
 
 from .adapters.http import SIGNATURE_HEADER, signature_valid
-from .filings import filing_approve, filing_correction_request, filing_open, filing_redispatch, filing_reject
+from .decisions import filing_approve, filing_correction_request, filing_open, filing_reject
+from .filings import filing_redispatch
 from .models import Department, Filing, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
 

@@ -179,6 +179,10 @@ class FilingKind(models.TextChoices):
     ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
 
 
+# What a clerk or a department system may write with a decision; longer text is refused, never cut.
+REASON_MAX_LENGTH = 1000
+REFERENCE_MAX_LENGTH = 60
+
 # Kinds whose payload is the department's own form (the others carry a change to review or a copy request).
 FORM_KINDS = (FilingKind.REGISTRATION, FilingKind.UPDATE, FilingKind.NEW_OBLIGATION)
 
@@ -217,7 +221,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, db_index=True)
     claimed_until = models.DateTimeField(null=True, blank=True, help_text="a worker holds it until then")
     last_error = models.TextField(_("last error"), blank=True)
-    reference_no = models.CharField(_("reference number"), max_length=60, blank=True)
+    reference_no = models.CharField(_("reference number"), max_length=REFERENCE_MAX_LENGTH, blank=True)
     message = models.TextField(_("message"), blank=True)
     correction_items = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

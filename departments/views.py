@@ -20,14 +20,8 @@ from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 from portal.permissions import reader_required, role_required
 
-from .filings import (
-    correction_items_offered,
-    filing_approve,
-    filing_correction_request,
-    filing_open,
-    filing_redispatch,
-    filing_reject,
-)
+from .decisions import correction_items_offered, filing_approve, filing_correction_request, filing_open, filing_reject
+from .filings import filing_redispatch
 from .models import Department, Filing, FilingKind, FilingState
 from .ports import registration_port
 from .selectors import filing_can_decide, filing_for, filing_previous_payload, filings_visible_to

@@ -17,12 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.filings import (
-    filing_release_payload,
-    filings_create,
-    filings_release,
-    payload_hash,
-)
+from departments.filings import filing_release_payload, filings_create, filings_release, payload_hash
 from departments.models import Department, Filing, FilingKind, FilingState
 from departments.routing import route
 from departments.selectors import departments_routed, routing_rules_active

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from departments.filings import filing_approve
+from departments.decisions import filing_approve
 from departments.models import AdapterKind, Filing, FilingState
 from forms_engine.samples import _shipped
 from portal.models import User

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import strategies as st
 
-from departments.filings import correction_items_offered
+from departments.decisions import correction_items_offered
 from departments.models import Department, Filing
 from forms_engine.models import DataItem
 from portal.models import User
