@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import PortalError, StateConflict
+from .second_factor import needs_second_factor, second_factor_check
 
 
 def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -66,6 +67,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 class TokenInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Staff accounts (clerks, administrators, auditors): the code of their authenticator app, or a "
+        "recovery code.",
+    )
 
 
 class TokenOutput(serializers.Serializer):
@@ -73,7 +81,10 @@ class TokenOutput(serializers.Serializer):
 
 
 class TokenApi(APIView):
-    """`POST /api/v1/auth/token` {"username","password"} → {"token"}; then `Authorization: Token <token>`."""
+    """`POST /api/v1/auth/token` {"username","password","otp"?} → {"token"}; then `Authorization: Token <token>`.
+
+    Staff give their second factor in `otp` (400 naming `otp` without it). Ten wrong passwords for one account from
+    one address pause it for the cool-off: 429, the password no longer checked (django-axes)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -82,11 +93,18 @@ class TokenApi(APIView):
     def post(self, request: Request) -> Response:
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        credentials = {k: data.validated_data[k] for k in ("username", "password")}
+        # Django's own request: axes marks a locked-out client on it, and its middleware answers 429.
+        user = authenticate(request._request, **credentials)
         if user is None:
             raise PortalError(
                 _("Unable to log in with the username and password given."),
                 {"non_field_errors": [_("Wrong username or password.")]},
+            )
+        if needs_second_factor(user) and second_factor_check(user, data.validated_data["otp"]) is None:
+            raise PortalError(
+                _("Staff accounts need their second factor."),
+                {"otp": [_("Give the code of your authenticator app, or a recovery code.")]},
             )
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenOutput({"token": token.key}).data)
@@ -130,7 +148,7 @@ _ERRORS = {
     "403": ("Error", "Authenticated, but not allowed."),
     "404": ("Error", "Unknown, or not yours."),
     "409": ("StateConflict", "Not allowed from the object's current state."),
-    "429": ("Error", "Throttled."),
+    "429": ("Error", "Throttled, or sign-in paused after repeated wrong passwords (`Retry-After` says how long)."),
 }
 
 
@@ -144,7 +162,8 @@ def schema_error_responses(result: dict, generator: Any, request: Any, public: b
             wanted = ["400", "401", "403", "404"]
             if method in ("post", "patch", "put", "delete"):
                 wanted.append("409")
-            if path.startswith("/api/v1/verify/") and "{" in path:
+            # Throttled lookups, and sign-in paused after repeated wrong passwords (django-axes).
+            if (path.startswith("/api/v1/verify/") and "{" in path) or path == "/api/v1/auth/token":
                 wanted.append("429")
             for status in wanted:
                 name, description = _ERRORS[status]

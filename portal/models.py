@@ -30,6 +30,12 @@ class User(AbstractUser):
         blank=True,
         related_name="clerks",
     )
+    # Real-name identity (统一身份认证): what the identity provider vouched for at the last real-name sign-in. Only
+    # that sign-in writes these; the applicant acts for an enterprise as the person with this ID number.
+    identity_subject = models.CharField(_("identity provider subject"), max_length=255, blank=True, editable=False)
+    verified_name = models.CharField(_("verified name"), max_length=100, blank=True, editable=False)
+    verified_id_number = models.CharField(_("verified ID number"), max_length=18, blank=True, editable=False)
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -43,6 +49,13 @@ class User(AbstractUser):
                 | (~Q(role="clerk") & Q(department__isnull=True)),
                 name="clerk_has_exactly_one_department",
             ),
+            # One account per person of the identity provider, and per verified ID number.
+            models.UniqueConstraint(
+                fields=["identity_subject"], condition=~Q(identity_subject=""), name="one_account_per_identity"
+            ),
+            models.UniqueConstraint(
+                fields=["verified_id_number"], condition=~Q(verified_id_number=""), name="one_account_per_id_number"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -51,6 +64,10 @@ class User(AbstractUser):
     @property
     def is_applicant(self) -> bool:
         return self.role == Role.APPLICANT
+
+    @property
+    def is_real_name_verified(self) -> bool:
+        return bool(self.verified_id_number)
 
     @property
     def is_clerk(self) -> bool:

@@ -59,6 +59,8 @@ _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("DJANGO_ENV=production needs SECRET_KEY set to a long random value")
+# Rotation (docs/security.md): the previous keys, still accepted for what they signed, for one session lifetime.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -82,20 +84,36 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "mozilla_django_oidc",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so that answers a later middleware gives by itself (a refused request, the staff second-factor
+    # redirect) carry the response headers too (ASVS V14.4).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "portal.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in answers: Cache-Control no-store (ASVS V8.2.1).
+    "portal.middleware.SensitivePageCacheMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Staff: a second factor before any page, and a sign-out after a spell of inactivity (docs/security.md).
+    "portal.middleware.StaffSessionMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the answer of a sign-in a locked-out client attempted and replaces it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -112,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.sign_in",
             ],
         },
     },
@@ -183,6 +202,40 @@ AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (account, address) before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "portal.oidc.RealNameBackend",
+]
+# Anyone may sign up with a password (and act for an enterprise by typing an ID number) where this is on; with it
+# off, applicants come only through real-name sign-in and act only for the ID number it vouched for.
+PASSWORD_SIGNUP = env_bool("PASSWORD_SIGNUP", not PRODUCTION)
+TYPED_ID_ACCEPTED = env_bool("TYPED_ID_ACCEPTED", PASSWORD_SIGNUP)
+
+# Brute force (django-axes): the Nth wrong password for one account from one address locks that pair out for the
+# cool-off; the next try is refused before the password is checked. Keyed on the pair, so a stranger elsewhere
+# cannot lock a clerk out, and never for longer than the cool-off.
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("SIGNIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"
+AXES_VERBOSE = False
+# Behind the production proxy the client's address is the last one it added to X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PRODUCTION else ["REMOTE_ADDR"]
+
+# Staff (clerks, administrators, auditors) sign in with a password and a TOTP code (django-otp), and are signed
+# out after this long without a request.
+OTP_TOTP_ISSUER = "一网通 Dongguan"
+STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+
+# Real-name sign-in (统一身份认证) through an OpenID Connect provider (mozilla-django-oidc). Without
+# OIDC_PROVIDER_URL the portal's own sandbox provider under /sandbox/idp stands in (not in production).
+OIDC_PROVIDER_URL = os.environ.get("OIDC_PROVIDER_URL", "").rstrip("/")
+OIDC_SANDBOX = not OIDC_PROVIDER_URL and not PRODUCTION
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -269,6 +322,42 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
 
+# --- Response headers: CSP and the rest (ASVS V14.4) ---------------------------------------------------------
+# In every mode, so that development and the tests meet the headers production sends. Pages load scripts, styles,
+# images and fonts only from the portal itself; the one exception is an inline <script> carrying the request's
+# nonce (`{{ request.csp_nonce }}`), and there is none today. No 'unsafe-inline' or 'unsafe-eval' anywhere: htmx
+# is told not to inject its indicator <style> and not to evaluate code (templates/base.html, "htmx-config").
+from csp.constants import NONCE, NONE, SELF  # noqa: E402 — kept with the block that uses it
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Powerful browser features the portal never uses, refused to its pages and to anything they might embed.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media",
+        "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone", "midi", "payment",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+# Django's defaults already, spelled out so that a change of default cannot quietly drop them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # for browsers older than CSP's frame-ancestors
+
 # --- Production hardening (manage.py check --deploy passes with no warnings) -----------------------------
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -280,9 +369,12 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_REFERRER_POLICY = "same-origin"
-    X_FRAME_OPTIONS = "DENY"
+    # `__Host-` cookies are refused by browsers unless Secure, for the whole site and without a Domain, so another
+    # host under gov.cn cannot plant a session or CSRF cookie for the portal. Nothing reads them by name: htmx gets
+    # the CSRF token from the page (templates/base.html, hx-headers).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_SECURE = True
 
 # Header and page name of the service hall.
 PORTAL_NAME = _("Dongguan One-Stop Business Registration")
@@ -303,3 +395,29 @@ CALLBACK_CLOCK_SKEW_SECONDS = env_int("CALLBACK_CLOCK_SKEW_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "filings-sweep": {"task": "departments.sweep_filings", "schedule": SWEEP_INTERVAL_SECONDS},
 }
+
+# --- Real-name sign-in, continued -------------------------------------------------------------------------
+# The provider's endpoints follow its base URL unless given one by one.
+_oidc_base = OIDC_PROVIDER_URL or f"{PORTAL_BASE_URL}/sandbox/idp"
+REAL_NAME_SIGNIN = bool(OIDC_PROVIDER_URL) or OIDC_SANDBOX
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "yiwangtong-portal")
+_SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 — the sandbox provider's, refused in production
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", _SANDBOX_CLIENT_SECRET if OIDC_SANDBOX else "")
+if PRODUCTION and OIDC_PROVIDER_URL and OIDC_RP_CLIENT_SECRET in {"", _SANDBOX_CLIENT_SECRET}:
+    raise ImproperlyConfigured("OIDC_PROVIDER_URL needs OIDC_RP_CLIENT_SECRET, the secret the provider issued")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile id_number")
+# The sandbox's sign-in page is on whatever host the browser reached the portal by.
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", "/sandbox/idp/authorize" if OIDC_SANDBOX else f"{_oidc_base}/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", f"{_oidc_base}/token")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", f"{_oidc_base}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", f"{_oidc_base}/jwks")
+# The claim that carries the verified resident ID number (provincial platforms name it differently).
+OIDC_ID_NUMBER_CLAIM = os.environ.get("OIDC_ID_NUMBER_CLAIM", "id_number")
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = True
+OIDC_STORE_ID_TOKEN = False
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?real_name=failed"
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")

@@ -12,7 +12,7 @@ from registration import views as registration_views
 from reporting import views as dashboard
 from reporting.apis import StatsApi
 
-from . import views
+from . import account_views, sandbox_idp, views
 from .api import PingApi, TokenApi
 
 api_v1 = [
@@ -103,6 +103,15 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
         name="password_change_done",
     ),
+    path("accounts/second-factor/", account_views.second_factor, name="second-factor"),
+    # Real-name sign-in: the start of the round trip and the provider's way back (mozilla-django-oidc's views).
+    path("oidc/authenticate/", account_views.real_name_start, name="oidc_authentication_init"),
+    path("oidc/callback/", account_views.real_name_callback, name="oidc_authentication_callback"),
+    path("sandbox/idp/authorize", sandbox_idp.authorize, name="sandbox-idp-authorize"),
+    path("sandbox/idp/token", sandbox_idp.token, name="sandbox-idp-token"),
+    path("sandbox/idp/userinfo", sandbox_idp.userinfo, name="sandbox-idp-userinfo"),
+    path("sandbox/idp/jwks", sandbox_idp.jwks, name="sandbox-idp-jwks"),
+    path("sandbox/idp/.well-known/openid-configuration", sandbox_idp.discovery, name="sandbox-idp-discovery"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("forms_engine.urls")),

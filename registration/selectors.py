@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -57,25 +58,38 @@ def acts_for(enterprise: Enterprise, id_number: Any) -> bool:
     return bool(number) and number in people
 
 
+def acting_id_number(user: User, typed: Any = "") -> str:
+    """The ID number `user` acts as: the one real-name sign-in vouched for (`User.verified_id_number`), whatever
+    was typed. An account without it acts by a typed number only where `TYPED_ID_ACCEPTED` (password sign-up in
+    the demo); otherwise as nobody."""
+    if user.verified_id_number:
+        return user.verified_id_number
+    return compact(typed or "") if settings.TYPED_ID_ACCEPTED else ""
+
+
 def enterprise_for(user: User, uscc: str) -> Enterprise:
-    """The enterprise for its owner, clerks, admins and auditors; 404 for anyone else."""
+    """The enterprise for its owner, its legal representative or liaison by verified ID number, clerks, admins and
+    auditors; 404 for anyone else."""
     enterprise = enterprise_by_code(uscc)
     if enterprise is None:
         raise Http404
     if user.reads_everything or user.is_clerk or enterprise.owner_id == user.pk:
         return enterprise
+    if user.is_applicant and acts_for(enterprise, user.verified_id_number):
+        return enterprise  # its legal representative or liaison, as real-name sign-in vouched
     raise Http404
 
 
 def enterprise_for_owner(user: User, uscc: str, id_number: str = "") -> Enterprise:
-    """The enterprise an applicant may act for: its owner, or its legal representative or liaison proving it with
-    their ID number. 403 for staff (they read, never act for an enterprise); 404 for everyone else."""
+    """The enterprise an applicant may act for: its owner, or its legal representative or liaison by ID number
+    (`acting_id_number`: the verified one). 403 for staff (they read, never act for an enterprise); 404 for
+    everyone else."""
     if not user.is_applicant:
         raise PermissionDenied
     enterprise = enterprise_by_code(uscc)
     if enterprise is None:
         raise Http404
-    if enterprise.owner_id == user.pk or acts_for(enterprise, id_number):
+    if enterprise.owner_id == user.pk or acts_for(enterprise, acting_id_number(user, id_number)):
         return enterprise
     raise Http404
 

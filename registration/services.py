@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
@@ -29,7 +30,7 @@ from portal.services import notify
 from .identifiers import uscc_generate
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
-from .selectors import acts_for, application_form, enterprise_by_code, projection_data, register_data
+from .selectors import acting_id_number, acts_for, application_form, enterprise_by_code, projection_data, register_data
 
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
 ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
@@ -97,12 +98,22 @@ def _enterprise_for_applicant(applicant: User, uscc: str, id_number: str) -> Ent
         raise PortalError(
             _("The request has errors; see “errors”."), {"uscc": [_("No active enterprise has this code.")]}
         )
-    if enterprise.owner_id != applicant.pk and not acts_for(enterprise, id_number):
-        raise PortalError(
-            _("Only the enterprise's legal representative or liaison can apply for it."),
-            {"id_number": [_("Give the ID number of the enterprise's legal representative or liaison.")]},
+    if enterprise.owner_id == applicant.pk or acts_for(enterprise, acting_id_number(applicant, id_number)):
+        return enterprise
+    if applicant.verified_id_number:
+        reason = _(
+            "Your real-name identity (ID number ending %(tail)s) is not this enterprise's legal representative or "
+            "liaison."
+        ) % {"tail": applicant.verified_id_number[-4:]}
+    elif not settings.TYPED_ID_ACCEPTED:
+        reason = _(
+            "Sign in with your real-name identity to act for an enterprise as its legal representative or liaison."
         )
-    return enterprise
+    else:
+        reason = _("Give the ID number of the enterprise's legal representative or liaison.")
+    raise PortalError(
+        _("Only the enterprise's legal representative or liaison can apply for it."), {"id_number": [reason]}
+    )
 
 
 def _editable_keys(application: Application) -> set[str] | None:

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from departments.models import Department
 from departments.services import departments_load
 from forms_engine.services import codetables_load, data_items_load, department_forms_load
 from portal.models import Role, User
+from portal.second_factor import needs_second_factor, recovery_codes_issue
 from portal.services import auditors_group_ensure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +27,42 @@ PASSWORD = "correct-horse-battery"
 def _fast_passwords(settings):
     # Hashing strength is Django's business, not ours; the suite hashes hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_force_login = Client.force_login
+
+
+def force_login_with_second_factor(self: Client, user, backend=None) -> None:
+    """`force_login` stands for a finished sign-in, which for staff includes the second factor: their session is
+    marked verified by a confirmed authenticator, as `/accounts/second-factor/` would (django-otp's session key).
+    Tests of the second factor itself use the real pages, or `force_login_password_only`."""
+    _force_login(self, user, backend)
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True
+        )
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+def second_factor_code(user) -> str | None:
+    """What an enrolled staff member types as their second factor (None for applicants): a fresh recovery code,
+    as a TOTP code cannot be used twice in its 30 seconds and tests sign the same clerk in more often than that."""
+    if not needs_second_factor(user):
+        return None
+    TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "authenticator"})
+    return recovery_codes_issue(user)[0]
+
+
+def force_login_password_only(client: Client, user) -> None:
+    """A staff session that gave its password but not yet its second factor."""
+    _force_login(client, user)
+
+
+@pytest.fixture(autouse=True)
+def _staff_second_factor(monkeypatch):
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from portal.models import User
 from registration.identifiers import uscc_generate
 from registration.models import Application, Enterprise, Todo
 from registration.verification import institution_create
-from tests.conftest import PASSWORD, ROOT
+from tests.conftest import PASSWORD, ROOT, second_factor_code
 from tests.forms_fixtures import sample
 from tests.workflow import Api, all_by_clerk_queue, completed_trader, filing, make_clerks
 
@@ -61,7 +61,7 @@ def _ok(response, status: int = 200):
 
 
 def _token(user: User) -> str:
-    body = json.dumps({"username": user.username, "password": PASSWORD})
+    body = json.dumps({"username": user.username, "password": PASSWORD, "otp": second_factor_code(user) or ""})
     return _ok(Client().post("/api/v1/auth/token", body, content_type="application/json"))["token"]
 
 

@@ -4,6 +4,7 @@ answer 400 naming what is wrong, never 500, and a bad value typed into a draft n
 import json
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -218,7 +219,7 @@ def test_a_nul_in_the_path_or_query_is_400_everywhere(seeded, applicant, path):
 
 
 def test_a_nul_in_a_form_post_is_400(seeded, applicant, client):
-    client.login(username=applicant.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=applicant.username, password=PASSWORD)  # axes needs the request
 
     response = client.post("/start/", {"kind": "new_company", "business_scope": "批发\x00"})
 

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from departments.models import AdapterKind, Department, RoutingRule
 from forms_engine.models import IndustryCode, Town
@@ -76,7 +77,7 @@ def test_creates_the_contract_users_with_the_password():
 
     expected = {"admin", "applicant", "applicant2", "auditor"} | {f"clerk_{c.lower()}" for c in CODES}
     assert set(User.objects.values_list("username", flat=True)) == expected
-    assert authenticate(username="clerk_ntax", password="s3cret-demo") is not None
+    assert authenticate(HttpRequest(), username="clerk_ntax", password="s3cret-demo") is not None
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.role == Role.ADMIN
     assert User.objects.get(username="clerk_customs").department.code == "CUSTOMS"
@@ -98,8 +99,8 @@ def test_running_twice_changes_nothing_but_the_password():
         Town.objects.count(),
     )
     assert secrets == dict(Department.objects.values_list("code", "hmac_secret"))
-    assert authenticate(username="applicant", password="second-pass") is not None
-    assert authenticate(username="applicant", password="first-pass") is None
+    assert authenticate(HttpRequest(), username="applicant", password="second-pass") is not None
+    assert authenticate(HttpRequest(), username="applicant", password="first-pass") is None
 
 
 def test_refuses_a_too_short_password():

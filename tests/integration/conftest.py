@@ -146,10 +146,15 @@ class Http:
     """API calls over HTTP with a token, as a mobile client or department system would make them."""
 
     def __init__(self, base: str, username: str):
+        from portal.models import User
+        from tests.conftest import second_factor_code
+
         self.base = base
-        token = requests.post(
-            f"{base}/api/v1/auth/token", json={"username": username, "password": PASSWORD}, timeout=10
-        ).json()["token"]
+        otp = second_factor_code(User.objects.get(username=username)) or ""
+        credentials = {"username": username, "password": PASSWORD, "otp": otp}
+        answer = requests.post(f"{base}/api/v1/auth/token", json=credentials, timeout=10)
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["token"]
         self.headers = {"Authorization": f"Token {token}"}
 
     def get(self, path: str) -> requests.Response:

@@ -23,9 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--demo-password", default="", help="printed with the demo logins")
 
     def handle(self, *args, host: str, port: int, workers: int, demo_password: str, **options):
+        # Threads: real-name sign-in's callback calls the sandbox identity provider mounted in this same server.
         web = [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "60",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4", "--timeout", "60",
             "--access-logfile", "-", "--error-logfile", "-",
         ]  # fmt: skip
         worker = [
@@ -91,4 +92,8 @@ class Command(BaseCommand):
             self.stdout.write("   applicant2   — a second entrepreneur, with nothing registered yet")
             self.stdout.write("   auditor      — reads everything, changes nothing (dashboard at /dashboard/)")
             self.stdout.write("   clerk_aic, clerk_ntax, … clerk_fire — one clerk per department")
+            self.stdout.write(" Staff confirm sign-in with an authenticator app (QR code at the first sign-in);")
+            self.stdout.write("   without a phone: python manage.py totp_code clerk_ntax")
+            self.stdout.write(f" Real-name sign-in (sandbox identity platform): {url}accounts/login/ → 统一身份认证")
+            self.stdout.write("   陈志明 is the demo company's legal representative; 李秀英 acts for no company")
         self.stdout.write(f" Press Ctrl-C to stop.\n{line}\n")

@@ -64,6 +64,11 @@ class Command(BaseCommand):
                 f"{len(users)} users: {', '.join(users)}"
             )
         )
+        self.stdout.write(
+            "Staff (admin, auditor, clerk_*) confirm each sign-in with an authenticator app (TOTP): at the first "
+            "sign-in the portal shows a QR code to scan and then ten recovery codes. Without a phone at hand, "
+            "`python manage.py totp_code <username>` prints the code the app would show (demo only)."
+        )
         if demo_enterprise:
             enterprise = demo_enterprise_ensure(owner=User.objects.get(username="applicant"))
             if enterprise is not None:
