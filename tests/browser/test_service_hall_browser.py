@@ -72,7 +72,8 @@ def test_entrepreneur_registers_a_foreign_trade_company(page, browser, seeded, l
             shot(page, f"service-hall-inline-error-{language}")
             page.fill("#f-postcode-input", data["postcode"])
             page.locator("#f-postcode-input").blur()
-            page.wait_for_function("document.querySelector('#err-postcode').innerText.trim() === ''")
+            # A function: Playwright polls a plain expression with eval(), which the CSP refuses.
+            page.wait_for_function("() => document.querySelector('#err-postcode').innerText.trim() === ''")
         page.click("#next")
         page.wait_for_load_state("networkidle")
 
