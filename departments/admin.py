@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.admin_audit import AuditedAdmin
+
 from .models import Department, RoutingRule
 from .services import RULE_FIELDS, routing_rule_revise
 
@@ -19,7 +21,7 @@ class RoutingRuleInline(admin.TabularInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "adapter_kind", "sla_hours")
     list_filter = ("adapter_kind",)
     search_fields = ("code", "name", "name_en")
@@ -29,7 +31,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("department", "trigger", "version", "is_active", "due_days")
     list_filter = ("is_active", "trigger", "department")
     readonly_fields = ("version", "created_at")

@@ -1,29 +1,32 @@
 from django.contrib import admin
 
+from portal.admin_audit import AuditedAdmin
+
 from .canonical import compact
 from .models import DataItem, DepartmentForm, FieldMapping, FormVersion, IndustryCode, Town
 
 
 @admin.register(Town)
-class TownAdmin(admin.ModelAdmin):
+class TownAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("code", "name_zh", "name_en", "kind")
     list_filter = ("kind",)
     search_fields = ("code", "name_zh", "name_en")
 
 
 @admin.register(IndustryCode)
-class IndustryCodeAdmin(admin.ModelAdmin):
+class IndustryCodeAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("code", "name_zh", "level", "section", "standard")
     list_filter = ("level", "section")
     search_fields = ("code", "name_zh")
 
 
 @admin.register(DataItem)
-class DataItemAdmin(admin.ModelAdmin):
+class DataItemAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("key", "label", "label_en", "type", "section", "required", "department_specific", "sensitive")
     list_filter = ("type", "section", "department_specific", "sensitive", "issued")
     search_fields = ("key", "label", "label_en")
     readonly_fields = ("key",)
+    audit_unredacted_fields = ("key",)  # a data item's key is its public name, not a secret
 
     def get_readonly_fields(self, request, obj=None):
         # The key is public API: fixed once the item exists.
@@ -46,7 +49,7 @@ class FieldMappingInline(admin.TabularInline):
 
 
 @admin.register(FormVersion)
-class FormVersionAdmin(admin.ModelAdmin):
+class FormVersionAdmin(AuditedAdmin, admin.ModelAdmin):
     """Read-mostly: drafts are edited and published on the form-mapping pages, which check every mapping."""
 
     list_display = ("form", "number", "status", "published_at", "note")
@@ -59,7 +62,7 @@ class FormVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DepartmentForm)
-class DepartmentFormAdmin(admin.ModelAdmin):
+class DepartmentFormAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("department_code", "title", "title_en", "sheets")
     search_fields = ("department_code", "title", "title_en")
 

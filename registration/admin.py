@@ -2,13 +2,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from forms_engine.admin import CanonicalSearchMixin
+from portal.admin_audit import AuditedAdmin
 
 from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, Todo
 from .verification import institution_revoke, new_key
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(AuditedAdmin, admin.ModelAdmin):
     """Issue and revoke institutions' API keys. A new key is shown once, in the confirmation message."""
 
     list_display = ("name", "kind", "key_prefix", "scopes", "purpose_required", "created_at", "revoked_at")
@@ -29,12 +30,14 @@ class InstitutionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
+        # institution_revoke writes no audit event of its own: the action records the revocation.
         for institution in queryset:
-            institution_revoke(institution=institution)
+            with self.audited_action(request, institution, "admin.revoke"):
+                institution_revoke(institution=institution)
 
 
 @admin.register(AccessLogEntry)
-class AccessLogAdmin(CanonicalSearchMixin, admin.ModelAdmin):
+class AccessLogAdmin(AuditedAdmin, CanonicalSearchMixin, admin.ModelAdmin):
     list_display = ("at", "institution", "uscc", "purpose", "status")
     list_filter = ("institution", "status")
     search_fields = ("uscc", "purpose")
@@ -47,7 +50,7 @@ class AccessLogAdmin(CanonicalSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(CanonicalSearchMixin, admin.ModelAdmin):
+class EnterpriseAdmin(AuditedAdmin, CanonicalSearchMixin, admin.ModelAdmin):
     """Read-only: the register changes only through registrations (a licence, or a change registration that
     market supervision reviews), never by editing a row here."""
 
@@ -66,7 +69,7 @@ class EnterpriseAdmin(CanonicalSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditedAdmin, admin.ModelAdmin):
     """Read-only: applications change only through their workflow (no editable state here)."""
 
     list_display = ("id", "kind", "state", "applicant", "enterprise", "created_at")
@@ -81,7 +84,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(CanonicalSearchMixin, admin.ModelAdmin):
+class IssuedDocumentAdmin(AuditedAdmin, CanonicalSearchMixin, admin.ModelAdmin):
     list_display = ("number", "kind", "enterprise", "issued_at", "superseded_at")
     search_fields = ("number",)
 
@@ -90,7 +93,7 @@ class IssuedDocumentAdmin(CanonicalSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Todo)
-class TodoAdmin(CanonicalSearchMixin, admin.ModelAdmin):
+class TodoAdmin(AuditedAdmin, CanonicalSearchMixin, admin.ModelAdmin):
     """Read-only: todos come from routing rules on a change and close when the department approves."""
 
     list_display = ("enterprise", "department", "title", "rule_version", "due_date", "status")
