@@ -15,7 +15,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 # Tests keep their broker files and SQLite test database apart from the demo's.
 TEST_VAR := $(CURDIR)/var/test
 
-.PHONY: run test lint bench sysdeps-run sysdeps-test messages venv clean
+.PHONY: run test lint audit bench sysdeps-run sysdeps-test messages venv clean
 
 run: sysdeps-run venv messages
 	$(PY) manage.py migrate --no-input
@@ -33,6 +33,16 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	PORTAL_VAR_DIR=$(TEST_VAR) $(VENV)/bin/mypy
+
+# Known vulnerabilities in what production runs: the runtime dependencies alone, resolved and pinned in a clean
+# virtualenv as the Dockerfile installs them, checked by pip-audit against PyPI's and OSV's advisories. Needs a
+# network that reaches them (docs/security.md); not part of `make test` or .ci/run.
+AUDIT_DIR := var/audit
+audit: venv
+	rm -rf $(AUDIT_DIR) && $(PYTHON) -m venv $(AUDIT_DIR)/venv
+	$(AUDIT_DIR)/venv/bin/pip install --quiet .
+	$(AUDIT_DIR)/venv/bin/pip freeze --exclude-editable | grep -vi '^yiwangtong' > $(AUDIT_DIR)/runtime-requirements.txt
+	$(VENV)/bin/pip-audit --requirement $(AUDIT_DIR)/runtime-requirements.txt --no-deps --disable-pip --strict --desc on
 
 bench: venv messages
 	@./.ci/sysdeps wrk

@@ -183,7 +183,7 @@ class AuditedAdmin(_Base):
         )
         return entries
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset):  # type: ignore[override]  # django-stubs describe Django 6
         # The admin runs actions ("delete selected", revoke) outside any transaction: here the change and its audit
         # event commit together or not at all.
         with transaction.atomic(using=router.db_for_write(self.model)):

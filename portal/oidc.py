@@ -78,7 +78,7 @@ class RealNameBackend(OIDCAuthenticationBackend):
         return info
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
-        return bool(claims.get("sub")) and bool(person_name(claims.get("name") or "")) and self._id_number(claims)
+        return bool(claims.get("sub") and person_name(claims.get("name") or "") and self._id_number(claims))
 
     def _id_number(self, claims: dict[str, Any]) -> str:
         number = compact(claims.get(settings.OIDC_ID_NUMBER_CLAIM) or "")

@@ -72,9 +72,10 @@ def _key() -> RSAPrivateKey:
         )
         path.write_bytes(pem)
         path.chmod(0o600)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    assert isinstance(key, RSAPrivateKey)
-    return key
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, RSAPrivateKey):
+        raise ValueError(f"{path} holds no RSA key; delete it to have a new one made")
+    return loaded
 
 
 def _kid() -> str:
