@@ -172,7 +172,9 @@ def test_real_name_sign_in_creates_an_account_with_the_verified_identity(provide
     assert (user.verified_name, user.full_name, user.is_applicant, user.has_usable_password()) == (
         CHEN[0], CHEN[0], True, False
     )
-    assert client.get("/inbox/").status_code == 200
+    inbox = client.get("/inbox/")
+    assert inbox.status_code == 200
+    assert reverse("password_change").encode() not in inbox.content  # no password to change
     assert AuditEvent.objects.filter(action="account.identity_created", object_id=str(user.pk)).exists()
     # The same person again: the same account.
     real_name_sign_in(Client(), "chen-zhiming")
