@@ -32,6 +32,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _gunicorn(env: dict, log_name: str) -> tuple[subprocess.Popen, str]:
+    """The portal under gunicorn with one sync worker (requests never overlap) on a free port, once it answers
+    `GET /api/v1/ping`: (the server process, its base URL). Stop it with `os.killpg(server.pid, SIGTERM)`."""
+    import requests
+
+    port = _free_port()
+    log = open(ROOT / "var" / log_name, "w")  # noqa: SIM115 — closed with the process
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            requests.get(f"{base}/api/v1/ping", timeout=1)
+            break
+        except requests.RequestException:
+            time.sleep(0.25)
+    return server, base
+
+
+def _staff_otp(env: dict, username: str) -> str:
+    """A second factor for a staff account of the bench database (issue 14: staff tokens need one): an enrolled
+    authenticator and a fresh recovery code, as a clerk who lost their phone would type."""
+    script = (
+        "from django_otp.plugins.otp_totp.models import TOTPDevice; from portal.models import User; "
+        "from portal.second_factor import recovery_codes_issue; "
+        f"u = User.objects.get(username={username!r}); "
+        "TOTPDevice.objects.get_or_create(user=u, confirmed=True, defaults={'name': 'authenticator'}); "
+        "print(recovery_codes_issue(u)[0])"
+    )
+    shell = [sys.executable, "manage.py", "shell", "-c", script]
+    return subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
+
+
 def _prepare_database(url: str) -> None:
     if not url.startswith("postgres"):
         return

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.pipeline import _free_port, _prepare_database
+from bench.pipeline import _gunicorn, _prepare_database, _staff_otp
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("BENCH_STATS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_stats")
@@ -65,22 +65,12 @@ def main() -> None:
         filings = db.execute("SELECT count(*) FROM departments_filing").fetchone()[0]
     cache = redis.Redis.from_url(REDIS_URL)
 
-    port = _free_port()
-    log = open(ROOT / "var" / "bench-stats.log", "w")  # noqa: SIM115 — closed with the process
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    otp = _staff_otp(env, "auditor")
+    server, base = _gunicorn(env, "bench-stats.log")
     try:
-        base = f"http://127.0.0.1:{port}"
         http = requests.Session()
-        for _ in range(120):
-            try:
-                http.get(f"{base}/api/v1/ping", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.25)
-        token = http.post(f"{base}/api/v1/auth/token", json={"username": "auditor", "password": PASSWORD}).json()
+        credentials = {"username": "auditor", "password": PASSWORD, "otp": otp}
+        token = http.post(f"{base}/api/v1/auth/token", json=credentials).json()
         http.headers["Authorization"] = f"Token {token['token']}"
         figures = http.get(f"{base}/api/v1/stats", timeout=30).json()  # also warms the worker's imports
         assert figures["registrations"] == REGISTRATIONS, figures["registrations"]

@@ -177,6 +177,7 @@ class FilingKind(models.TextChoices):
     UPDATE = "update", _("Update of registered data")
     NEW_OBLIGATION = "new_obligation", _("New obligation after a change")
     ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
+    STATUS_NOTICE = "status_notice", _("Notice: the enterprise was cancelled or revoked")
 
 
 # What a clerk or a department system may write with a decision; longer text is refused, never cut.

@@ -24,6 +24,8 @@ def fold_ascii(text: str) -> str:
     """Full-width ASCII to ASCII and every decimal digit of any script (Unicode category Nd) to 0–9; invisible
     format characters (category Cf, e.g. a zero-width space) dropped. Other characters are kept as they are:
     superscripts, circled numbers and Chinese numerals are not digits someone types into an identifier."""
+    if text.isascii():
+        return text  # nothing to fold: full-width forms, other digits and format characters are all beyond ASCII
     out = []
     for char in text:
         code = ord(char)

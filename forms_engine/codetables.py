@@ -45,6 +45,7 @@ def industry_codes() -> dict[str, IndustryRow]:
     return {row["code"]: IndustryRow(**row) for row in _read(INDUSTRY_CSV)}
 
 
+@lru_cache(maxsize=1)  # read-only like the table it filters; every industry-code check asks for it
 def industry_classes() -> dict[str, IndustryRow]:
     """Only the 4-digit classes: the level an applicant picks."""
     return {code: row for code, row in industry_codes().items() if row.level == "class"}

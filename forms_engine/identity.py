@@ -120,6 +120,7 @@ def icao9303_check_digit(text: str) -> str:
     return str(sum(v * (7, 3, 1)[i % 3] for i, v in enumerate(values)) % 10)
 
 
+@lru_cache(maxsize=8192)  # a pure lookup in a fixed table; bulk loads ask for the same codes again
 def division_exists(code: str) -> bool:
     """A 6-digit division code that exists in some revision of GB/T 2260 (python-stdnum's table keeps retired
     codes with the years they were valid, e.g. 441900 from 1988; any revision counts, since people keep the

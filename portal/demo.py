@@ -2,9 +2,11 @@
 department."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from departments.models import Department
 
+from . import sandbox_idp
 from .models import Role, User
 from .services import auditors_group_ensure
 
@@ -37,6 +39,13 @@ def demo_users_ensure(*, password: str) -> list[str]:
     for username in ("applicant", "applicant2"):
         _demo_user(username, password, role=Role.APPLICANT, is_staff=False, department=None, **person(username))
         names.append(username)
+    # applicant2 has signed in through the identity platform before: her account holds her verified identity, so
+    # she can claim the enterprise of the demo register she represents (real-name sign-in lands on this account).
+    name, number = sandbox_idp.DEMO_PEOPLE["li-na"]
+    User.objects.filter(username="applicant2").update(
+        verified_name=name, verified_id_number=number, identity_subject=sandbox_idp.subject("li-na"),
+        identity_verified_at=timezone.now(),
+    )  # fmt: skip
     auditor = _demo_user(
         "auditor",
         password,

@@ -4,7 +4,8 @@ tests, mounted under /sandbox/idp/ when no real provider is configured (`OIDC_SA
 It speaks the authorization-code flow with PKCE (S256) that `portal.oidc` uses: `authorize` (a page where a demo
 person confirms signing in), `token` (client secret, single-use code of two minutes, an RS256 ID token),
 `userinfo` (name and resident ID number) and `jwks`. The people it vouches for are the demo people below, who
-are the legal representatives and liaisons of the shipped sample companies and one stranger to them.
+are the legal representatives and liaisons of the shipped sample companies, applicant2's identity (李娜, who
+represents an enterprise of the demo register) and one stranger to them all.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ DEMO_PEOPLE: dict[str, tuple[str, str]] = {
     "chen-zhiming": ("陈志明", "441900199005151231"),
     "huang-weiqiang": ("黄伟强", "441900198812310070"),
     "li-xiuying": ("李秀英", _resident_id("44190019850308002")),
+    # applicant2's verified identity: the legal representative of the first enterprise of the demo register
+    # (registration/demo_register.py), licensed before the portal.
+    "li-na": ("李娜", "441900198704160028"),
 }
 CODE_SECONDS = 120
 ACCESS_SECONDS = 600

@@ -7,7 +7,7 @@ from departments import filing_apis, sandbox
 from departments.apis import DepartmentListApi, UnifiedFormApi
 from forms_engine.apis import DataItemListApi, DepartmentFormApi
 from registration import apis as registration_apis
-from registration import verify_apis
+from registration import register_apis, verify_apis
 from registration import views as registration_views
 from reporting import views as dashboard
 from reporting.apis import StatsApi
@@ -76,6 +76,7 @@ api_v1 = [
         name="api-enterprise-archive-copies",
     ),
     path("stats", StatsApi.as_view(), name="api-stats"),
+    path("register/events", register_apis.RegisterEventApi.as_view(), name="api-register-events"),
 ]
 
 urlpatterns = [

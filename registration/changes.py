@@ -146,9 +146,10 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
     return application
 
 
-def change_apply(*, application: Application, actor: User | None) -> None:
+def change_apply(*, application: Application, actor: User | None, from_register: bool = False) -> None:
     """The change is approved: update the register, tell the departments concerned, run the rules again.
-    Called with the application locked and already `in_progress`."""
+    Called with the application locked and already `in_progress`. `from_register`: market supervision's own
+    register sent it (the feed), so AIC is not told of its own change."""
     assert application.enterprise_id is not None, "a change registration belongs to an enterprise"
     enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
     current = enterprise_current_data(enterprise, exclude=application)
@@ -177,7 +178,7 @@ def change_apply(*, application: Application, actor: User | None) -> None:
         before={k: current.get(k) for k in changed},
         after=changed,
     )
-    reviewed_by_aic = application.filings.filter(kind=FilingKind.CHANGE_REVIEW).exists()
+    reviewed_by_aic = from_register or application.filings.filter(kind=FilingKind.CHANGE_REVIEW).exists()
     held = enterprise_filings_held(enterprise, exclude=application)
     forms, items = forms_current(), data_item_specs()
     data = change_data(enterprise, new_data)

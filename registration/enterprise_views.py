@@ -28,7 +28,7 @@ from .archive_copies import DOCUMENTS, MAX_COPIES, archive_copy_request
 from .changes import change_submit
 from .documents import licence_facts
 from .models import Application, Enterprise, EnterpriseChange, Todo
-from .selectors import changeable_items, enterprise_current_data, enterprise_for_owner
+from .selectors import changeable_items, enterprise_claims_refused, enterprise_current_data, enterprise_for_owner
 from .todos import items_needed_by, todos_needing, todos_supply
 from .wizard import field_view, parse_post
 
@@ -97,6 +97,7 @@ def _page(request: HttpRequest, enterprise: Enterprise, status: int = 200, **ext
         "max_copies": range(1, MAX_COPIES + 1),
         "copy_form": {"document": "licence", "department": "", "copies": "1", "delivery": "collect"},
         "copy_errors": {},
+        "claims_refused": enterprise_claims_refused(enterprise),
         **extra,
     }
     return render(request, "registration/enterprise.html", context, status=status)

@@ -24,6 +24,9 @@ class Enterprise(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="enterprises"
     )
+    # Market supervision's version of this record (the register feed, `registration.register_feed`): an event with
+    # a version not above it changes nothing. 0 for an enterprise the feed has not spoken of.
+    register_version = models.PositiveBigIntegerField(_("register version"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,6 +37,38 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name_zh} ({self.uscc})"
+
+
+class RegisterEvent(models.Model):
+    """One event of the register feed from market supervision's registration system (a licence, a change, a
+    cancellation or a revocation), kept once per event id with what the portal did with it (append-only)."""
+
+    class Kind(models.TextChoices):
+        LICENCE = "licence", _("Licence issued (设立)")
+        CHANGE = "change", _("Change (变更)")
+        CANCELLATION = "cancellation", _("Cancellation (注销)")
+        REVOCATION = "revocation", _("Revocation (吊销)")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        STALE = "stale", _("Older than the register: nothing changed")
+
+    event_id = models.CharField(_("event id"), max_length=64, unique=True)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    version = models.PositiveBigIntegerField(_("register version"))
+    sent_at = models.DateTimeField(_("sent at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    body = models.JSONField(_("event"), default=dict)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("register event")
+        verbose_name_plural = _("register events")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind} {self.uscc} v{self.version}"
 
 
 class EnterpriseChange(models.Model):
@@ -81,6 +116,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         EXISTING_COMPANY = "existing_company", _("Company that already holds a licence")
         CHANGE = "change", _("Change registration")
         ARCHIVE_COPY = "archive_copy", _("Printed archive copy")
+        REGISTER_NOTICE = "register_notice", _("Notice of a register event")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     state = FSMField(
@@ -218,6 +254,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def withdraw(self) -> None:
         """The applicant gives up before anything was registered (no licence issued, no filing sent out); the name
         it held is free again."""
+        self.name_key = ""
+
+    @transition(
+        field=state,
+        source=[
+            ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.CORRECTION_REQUESTED,
+            ApplicationState.IN_PROGRESS,
+        ],
+        target=ApplicationState.WITHDRAWN,
+    )  # fmt: skip
+    def stop(self) -> None:
+        """Market supervision cancelled or revoked the enterprise: nothing more is filed for it; the name it held
+        is free again."""
         self.name_key = ""
 
 

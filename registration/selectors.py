@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -18,7 +18,7 @@ from forms_engine.canonical import compact
 from forms_engine.compose import UnifiedForm, compose
 from forms_engine.selectors import data_item_specs, form_specs_current
 from forms_engine.transforms import REG_TYPE_CODES
-from portal.models import User
+from portal.models import AuditEvent, User
 
 from .models import APPLIED_STATES, AccessLogEntry, Application, ApplicationState, Enterprise, Todo
 
@@ -94,18 +94,29 @@ def enterprise_for_owner(user: User, uscc: str, id_number: str = "") -> Enterpri
     raise Http404
 
 
+def enterprise_claims_refused(enterprise: Enterprise, limit: int = 20) -> list[AuditEvent]:
+    """The newest attempts by people who are not its legal representative or liaison to act for the enterprise."""
+    events = AuditEvent.objects.filter(action="enterprise.claim_refused", object_type="enterprise",
+                                       object_id=enterprise.uscc).select_related("actor")  # fmt: skip
+    return list(events.order_by("-at", "-id")[:limit])
+
+
 def enterprise_todos(enterprise: Enterprise) -> QuerySet:
     return Todo.objects.filter(enterprise=enterprise).select_related("department", "filing")
 
 
 def enterprises_of(user: User | AnonymousUser) -> QuerySet[Enterprise]:
-    """The enterprises an applicant registered, with their open todos, for the home page."""
+    """The enterprises an applicant registered or represents (verified ID number), with their open todos, for the
+    home page."""
     if not isinstance(user, User) or not user.is_applicant:
         return Enterprise.objects.none()
     open_todos = Todo.objects.filter(status=Todo.Status.OPEN).select_related("department").order_by("due_date", "id")
-    return Enterprise.objects.filter(owner=user).prefetch_related(
-        Prefetch("todos", queryset=open_todos, to_attr="open_todos")
-    )
+    mine = Q(owner=user)
+    number = user.verified_id_number
+    if number:  # and those it represents, as real-name sign-in vouched (claimed or not yet)
+        mine |= Q(data__legal_rep__id_number=number) | Q(data__liaison__id_number=number)
+    todos = Prefetch("todos", queryset=open_todos, to_attr="open_todos")
+    return Enterprise.objects.filter(mine).prefetch_related(todos)
 
 
 def preview_drafts(limit: int = 10) -> dict[str, dict]:

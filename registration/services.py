@@ -100,6 +100,11 @@ def _enterprise_for_applicant(applicant: User, uscc: str, id_number: str) -> Ent
         )
     if enterprise.owner_id == applicant.pk or acts_for(enterprise, acting_id_number(applicant, id_number)):
         return enterprise
+    # The enterprise sees who tried to act for it (its page, "Attempts to act for this enterprise").
+    audit_record(
+        action="enterprise.claim_refused", obj_type="enterprise", obj_id=enterprise.uscc, actor=applicant,
+        after={"verified": bool(applicant.verified_id_number), "name": applicant.verified_name or applicant.full_name},
+    )  # fmt: skip
     if applicant.verified_id_number:
         reason = _(
             "Your real-name identity (ID number ending %(tail)s) is not this enterprise's legal representative or "

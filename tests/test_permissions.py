@@ -101,6 +101,7 @@ ROWS = [
     Row("GET", "api-data-items", "", "ok ok ok ok ok ok"),
     Row("GET", "api-forms-unified", "", "ok ok ok ok ok ok"),
     Row("POST", "api-callback", "code", "403 403 403 403 403 403", {}),
+    Row("POST", "api-register-events", "", "403 403 403 403 403 403", {}),
     Row("GET", "api-filings", "", "login ok ok ok ok ok"),
     Row("GET", "api-filing", "filing_id", "login 404 404 ok ok ok"),
     Row("POST", "api-filing-approve", "filing_id", "login 404 404 ok 403 403", {}),

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from departments.models import AdapterKind, Department, RoutingRule
 from forms_engine.models import IndustryCode, Town
 from portal.models import Role, User
+from registration.demo_register import demo_register_rows
 
 CODES = [
     "AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS",
@@ -215,4 +216,8 @@ def test_demo_enterprise_is_registered_through_the_workflow_once(django_capture_
     assert states["AIC"] == states["COMMERCE"] == states["PBOC"] == "approved"
     assert states["SAFE"] == "waiting"  # for CUSTOMS, decided by its own system
     assert {states[c] for c in HTTP_DEPARTMENTS} == {"queued"}  # the worker and the sandbox take it from here
-    assert Enterprise.objects.count() == 1
+    # Besides it, the register market supervision had before the portal, loaded once however often it runs.
+    assert Enterprise.objects.filter(owner__isnull=False).count() == 1
+    assert Enterprise.objects.filter(owner__isnull=True, register_version__gte=1).count() == 1000
+    first = Enterprise.objects.get(uscc=next(demo_register_rows(count=1))["uscc"])
+    assert first.data["legal_rep"]["id_number"] == User.objects.get(username="applicant2").verified_id_number

@@ -1,5 +1,6 @@
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -9,6 +10,9 @@ from portal.demo import demo_users_ensure
 from portal.models import User
 from registration.demo import demo_enterprise_ensure
 from registration.demo_history import history_count, history_ensure
+from registration.demo_register import PATH as DEMO_REGISTER
+from registration.demo_register import demo_register_rows
+from registration.models import Enterprise
 
 
 class Command(BaseCommand):
@@ -73,6 +77,11 @@ class Command(BaseCommand):
             enterprise = demo_enterprise_ensure(owner=User.objects.get(username="applicant"))
             if enterprise is not None:
                 self.stdout.write(self.style.SUCCESS(f"Demo enterprise for applicant: {enterprise}"))
+            # The register as market supervision had it before the portal, loaded as a real one would be.
+            call_command("import_register", str(DEMO_REGISTER), quiet=True, stdout=self.stdout)
+            founded = Enterprise.objects.filter(uscc=next(demo_register_rows(count=1))["uscc"]).first()
+            if founded is not None:
+                self.stdout.write(f"applicant2 (李娜) is the legal representative of {founded}: claim it at /start/")
         if history:
             started = time.monotonic()
             added = history_ensure(registrations=history, seed=history_seed)
