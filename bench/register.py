@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.pipeline import _free_port, _prepare_database
+from bench.pipeline import _gunicorn, _prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
@@ -84,22 +84,10 @@ def main() -> None:
         copy_seconds = time.perf_counter() - started
 
     secret = Department.objects.get(code="AIC").hmac_secret
-    port = _free_port()
-    log = open(ROOT / "var" / "bench-register.log", "w")  # noqa: SIM115 — closed with the process
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    server, base = _gunicorn(env, "bench-register.log")
     events, pings = [], []
     try:
-        base = f"http://127.0.0.1:{port}"
         http = requests.Session()
-        for _ in range(120):
-            try:
-                http.get(f"{base}/api/v1/ping", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.25)
         for index in range(EVENTS):
             if index % 2 == 0:
                 row = dict(fresh[index])

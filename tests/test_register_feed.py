@@ -180,6 +180,11 @@ def test_a_revocation_shows_at_once_and_reaches_the_departments(trader):
     assert answer.status_code == 200 and answer.json()["enterprise"]["status"] == "revoked"
     verified = Client().get(f"/api/v1/verify/{trader.uscc}", {"purpose": "开户"}, HTTP_X_API_KEY=key)
     assert verified.status_code == 200 and verified.json()["status"] == "revoked"
+    from registration.models import IssuedDocument
+
+    licence_number = IssuedDocument.objects.filter(enterprise=trader, kind="licence").first().number
+    printed = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/verify/{licence_number}/")  # the QR code on the licence
+    assert "吊销" in printed.content.decode()  # "Revoked (吊销)"
     notices = Filing.objects.filter(application__enterprise=trader, kind=FilingKind.STATUS_NOTICE)
     told = set(notices.values_list("department__code", flat=True))
     held = {"NTAX", "LTAX", "SI", "CUSTOMS", "CIQ"}
