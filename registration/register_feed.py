@@ -120,9 +120,14 @@ def register_event_receive(event: dict) -> FeedOutcome:
     raise AssertionError("unreachable")
 
 
+def register_event_taken(event_id: str) -> RegisterEvent | None:
+    """The event already recorded under this id, if any (a replay answers what was done the first time)."""
+    return RegisterEvent.objects.filter(event_id=event_id).first()
+
+
 @transaction.atomic
 def _receive(event: dict, data: dict) -> FeedOutcome:
-    earlier = RegisterEvent.objects.filter(event_id=event["event_id"]).first()
+    earlier = register_event_taken(event["event_id"])
     if earlier is not None:
         return FeedOutcome(earlier, False, _("Already recorded."))
     enterprise = Enterprise.objects.select_for_update().filter(uscc=event["uscc"]).first()

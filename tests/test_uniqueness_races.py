@@ -171,3 +171,28 @@ def test_a_clerk_and_a_department_system_deciding_at_once_make_one_decision(worl
 
     decisions = AuditEvent.objects.filter(object_id=str(ntax.pk), action__in=("filing.approved", "filing.rejected"))
     assert decisions.count() == 1
+
+
+def test_one_register_event_delivered_twice_at_once_is_taken_once(seeded, both_read_first):
+    from registration import register_feed
+    from registration.models import RegisterEvent
+    from tests.test_register_feed import USCC, licence
+
+    both_read_first(register_feed, "register_event_taken")
+    answers = race(licence, licence)
+    assert all(a.status_code == 200 for a in answers), answers
+    assert sorted(a.json()["changed"] for a in answers) == [False, True]
+    assert RegisterEvent.objects.count() == 1 and Enterprise.objects.filter(uscc=USCC).count() == 1
+
+
+def test_two_licences_for_one_code_at_once_make_one_enterprise(seeded, both_read_first):
+    from registration import register_feed
+    from registration.models import RegisterEvent
+    from tests.test_register_feed import USCC, licence
+
+    both_read_first(register_feed, "register_event_taken")
+    answers = race(lambda: licence(event_id="a", version=1), lambda: licence(event_id="b", version=1))
+    assert all(a.status_code == 200 for a in answers), answers
+    assert Enterprise.objects.filter(uscc=USCC).count() == 1
+    # One created it; the other, at the same version, is recorded as stale.
+    assert sorted(RegisterEvent.objects.values_list("outcome", flat=True)) == ["applied", "stale"]
