@@ -21,7 +21,7 @@ from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 
-from .documents import document_is_current, document_response
+from .documents import document_is_current, document_response, licence_facts
 from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
 from .selectors import application_for, applications_visible_to, enterprise_access_log, enterprise_current_data
 from .services import (
@@ -365,7 +365,8 @@ def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 def verify_document(request: HttpRequest, number: str) -> HttpResponse:
-    """Public: is this printed document genuine, current, and what is the enterprise's status now?"""
+    """Public: is this printed document genuine, current, what is the enterprise's status now, and what does the
+    register say of the facts a printed licence carries?"""
     number = compact(number)  # printed numbers are typed in by hand too: any width, any case
     issued = (
         IssuedDocument.objects.select_related("enterprise", "application", "filing").filter(number=number).first()
@@ -373,6 +374,12 @@ def verify_document(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "registration/verify_document.html",
-        {"issued": issued, "number": number, "current": issued is not None and document_is_current(issued)},
+        {
+            "issued": issued,
+            "number": number,
+            "current": issued is not None and document_is_current(issued),
+            # What a printed licence carries, as registered now, for a bank to compare (names only, no ID numbers).
+            "facts": licence_facts(issued.enterprise) if issued else None,
+        },
         status=200 if issued else 404,
     )

@@ -164,3 +164,19 @@ def test_the_progress_page_links_each_filing_copy(licensed):
     page = api.client.get(f"/applications/{application_id}/").content.decode()
 
     assert f"/applications/{application_id}/documents/filing-ntax.pdf" in page
+
+
+@pytest.mark.django_db
+def test_the_public_page_shows_what_a_printed_licence_carries_as_registered_now(licensed, client):
+    # A bank holding a printed licence compares capital, scope, address and legal representative with the register
+    # (issue 16); the legal representative appears by name, never by ID number.
+    api, application_id = licensed
+    _pdf(api, application_id, "licence")
+    document = IssuedDocument.objects.get(kind="licence")
+    enterprise = Enterprise.objects.get()
+    page = client.get(f"/verify/{document.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    facts = page.split('id="register-facts"')[1]
+    data = enterprise.data
+    for shown in (data["legal_rep"]["name"], data["reg_address"], data["business_scope"], "万元"):
+        assert shown in facts
+    assert enterprise.data["legal_rep"]["id_number"] not in page
