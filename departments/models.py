@@ -12,6 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, can_proceed, transition
 
+from portal.texts import bilingual
+
 from .adapters import delivery_policy
 
 
@@ -79,6 +81,11 @@ class Department(models.Model):
     @property
     def display_name(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The name in both languages, as a message parameter (portal.texts) rendered in the reader's language."""
+        return bilingual(self.name, self.name_en)
 
     @property
     def display_filing_name(self) -> str:

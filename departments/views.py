@@ -25,6 +25,7 @@ from .filings import filing_redispatch
 from .models import Department, Filing, FilingKind, FilingState
 from .ports import registration_port
 from .selectors import filing_can_decide, filing_for, filing_previous_payload, filings_visible_to
+from .timeline import timeline_sentences
 
 workbench_user = role_required(lambda user: user.is_clerk or user.reads_everything)
 
@@ -132,13 +133,53 @@ def _filing_page(
             if filing.uses_department_form
             else [],
             "change_rows": review_rows(filing.payload) if filing.kind == FilingKind.CHANGE_REVIEW else [],
-            "timeline": list(reversed(application_timeline(filing.application_id))),
+            "timeline": list(
+                reversed(
+                    timeline_sentences(
+                        application_timeline(filing.application_id),
+                        list(Filing.objects.filter(application_id=filing.application_id).select_related("department")),
+                    )
+                )
+            ),
             "can_decide": can_decide and filing.awaits_decision,
             "item_choices": item_choices,
             "decision": decision,
         },
         status=status,
     )
+
+
+def decision_consequences(filing: Filing, action: str) -> list[str]:
+    """What approving or rejecting this filing will do, in the clerk's language, for the confirmation page."""
+    application = filing.application
+    others = [code for code in application.routed if code != filing.department.code]
+    if action == "reject":
+        lines = [_("The applicant reads your reason; this filing ends and cannot be decided again.")]
+        if filing.kind == FilingKind.REGISTRATION and filing.department.code == "AIC":
+            lines.append(_("No business licence is issued; the application stops and the company name is free again."))
+        elif filing.kind == FilingKind.CHANGE_REVIEW:
+            lines.append(_("The register stays as it is; no department hears of the change."))
+        return lines
+    match filing.kind:
+        case FilingKind.REGISTRATION if filing.department.code == "AIC" and application.enterprise_id is None:
+            return [
+                _("A business licence is issued and a unified social credit code assigned."),
+                _("The filings to the other %(n)d departments are released to them.") % {"n": len(others)},
+                _("The applicant is told at once."),
+            ]
+        case FilingKind.CHANGE_REVIEW:
+            return [
+                _("The register changes to the new items."),
+                _("Every department concerned receives the new data; a new licence copy is made if it shows them."),
+            ]
+        case FilingKind.STATUS_NOTICE:
+            return [_("You confirm your department has closed its records for this enterprise.")]
+        case FilingKind.ARCHIVE_COPY:
+            return [_("The applicant is told the printed copy is ready, under your archive number.")]
+    return [
+        _("The filing is approved under your reference number (one is made if you gave none)."),
+        _("The applicant is told; departments that wait for yours receive their filings."),
+    ]
 
 
 def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
@@ -164,6 +205,13 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         errors["reason"] = [_("Give the reason the applicant will read.")]
     if action == "correct" and not typed["items"]:
         errors["items"] = [_("Pick the items the applicant must correct.")]
+    if not errors and action in ("approve", "reject") and request.POST.get("confirmed") != "1":
+        # A decision reaches the applicant and other departments at once: say what will happen, then ask.
+        return render(
+            request,
+            "departments/confirm_decision.html",
+            {"filing": filing, "typed": typed, "consequences": decision_consequences(filing, action)},
+        )
     if not errors:
         try:
             decided, _changed = decisions[action]()
@@ -177,12 +225,19 @@ def _decide(request: HttpRequest, filing: Filing) -> HttpResponse:
         return _filing_page(request, filing, True, decision={**typed, "problems": problems}, status=400)
     decided.application.refresh_from_db()
     enterprise = decided.application.enterprise
-    if decided.department.code == "AIC" and decided.state == FilingState.APPROVED and enterprise:
+    licence = decided.kind == FilingKind.REGISTRATION and decided.department.code == "AIC"
+    if licence and decided.state == FilingState.APPROVED and enterprise:
         messages.success(
             request,
             _("Licence issued: %(name)s, unified social credit code %(uscc)s.")
             % {"name": enterprise.name_zh, "uscc": enterprise.uscc},
         )
+    elif decided.kind == FilingKind.CHANGE_REVIEW and decided.state == FilingState.APPROVED:
+        messages.success(
+            request,
+            _("Change registered: the register of %(name)s now shows the new items; the departments concerned are "
+              "told.") % {"name": enterprise.name_zh if enterprise else ""},
+        )  # fmt: skip
     else:
         messages.success(request, _("Decision recorded: %(state)s.") % {"state": decided.get_state_display()})
     following = (

@@ -160,6 +160,10 @@ def application_timeline(application_id: int) -> list[dict]:
             "actor": str(e.actor) if e.actor else e.actor_label,
             "state": (e.after or {}).get("state") if isinstance(e.after, dict) else None,
             "message": e.message,
+            # What a sentence about the event names: a decision's reference number, the items sent back.
+            "details": {k: e.after[k] for k in ("reference_no", "items") if k in e.after}
+            if isinstance(e.after, dict)
+            else {},
         }
         for e in events
         if e.action != "application.data_changed"

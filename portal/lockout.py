@@ -19,9 +19,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import Notification
 from .services import notify
+from .texts import Text
 
 
 def _minutes(request: HttpRequest) -> int:
@@ -55,26 +57,26 @@ def _owner_told(sender, request: HttpRequest, username: str, ip_address: str, **
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         return
-    title = _("Sign-in to your account was paused after repeated wrong passwords")
+    title = gettext_noop("Sign-in to your account was paused after repeated wrong passwords")
     # One notice per lockout: a client that keeps trying while paused must not fill the inbox.
     cool_off = get_cool_off(request)
     since = timezone.now() - (cool_off or timedelta(minutes=15))
-    if Notification.objects.filter(user=user, title=title, created_at__gte=since).exists():
+    if Notification.objects.filter(user=user, texts__title__msgid=title, created_at__gte=since).exists():
         return
     notify(
         user=user,
-        title=title,
-        body=_(
-            "At %(time)s someone at the network address %(ip)s typed a wrong password for your account %(count)d "
-            "times. Signing in from there is paused for %(minutes)d minutes. If this was not you, change your "
-            "password and tell the portal's administrators."
-        )
-        % {
-            "time": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
-            "ip": ip_address or "?",
-            "count": settings.AXES_FAILURE_LIMIT,
-            "minutes": _minutes(request),
-        },
+        title=Text(title),
+        body=Text(
+            gettext_noop(
+                "At %(time)s someone at the network address %(ip)s typed a wrong password for your account "
+                "%(count)d times. Signing in from there is paused for %(minutes)d minutes. If this was not you, "
+                "change your password and tell the portal's administrators."
+            ),
+            time=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            ip=ip_address or "?",
+            count=settings.AXES_FAILURE_LIMIT,
+            minutes=_minutes(request),
+        ),
     )
 
 

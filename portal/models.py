@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .texts import render_stored
+
 mobile_validator = RegexValidator(
     r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number starting with 13–19."), code="mobile"
 )
@@ -145,6 +147,9 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # The title and body as messages and parameters (portal.texts), rendered in the reader's language; `title`
+    # and `body` keep the text as first written, for the admin and for messages written before this existed.
+    texts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -153,3 +158,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def title_shown(self) -> str:
+        """The title in the reader's (active) language."""
+        return render_stored(self.texts["title"]) if "title" in self.texts else self.title
+
+    @property
+    def body_shown(self) -> str:
+        return render_stored(self.texts["body"]) if "body" in self.texts else self.body

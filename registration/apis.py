@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -19,13 +19,20 @@ from .documents import document_response
 from .models import Application
 from .names import name_check
 from .selectors import (
+    answers_not_needed,
     application_for,
     applications_visible_to,
     enterprise_for,
     enterprise_for_owner,
     enterprise_todos,
 )
-from .services import application_create, application_submit, application_update_data, application_withdraw
+from .services import (
+    application_create,
+    application_delete_draft,
+    application_submit,
+    application_update_data,
+    application_withdraw,
+)
 from .todos import todos_supply
 
 
@@ -81,12 +88,17 @@ class ApplicationDetailOut(ApplicationOut):
     filings = FilingSummary(many=True, source="filings.all")
     todos = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    not_needed = serializers.SerializerMethodField(help_text="answers the form no longer asks for: kept, not sent")
 
     def get_todos(self, application: Application) -> list:
         return TodoOut(application.todos.select_related("department"), many=True).data
 
     def get_timeline(self, application: Application) -> list:
         return application_timeline(application.pk)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_not_needed(self, application: Application) -> list[str]:
+        return sorted(answers_not_needed(application))
 
 
 class ApplicationIn(serializers.Serializer):
@@ -141,6 +153,12 @@ class ApplicationDetailApi(APIView):
         problems = application_update_data(application=application, user=request.user, data=data.validated_data["data"])
         application = application_for(request.user, application_id)
         return Response({**ApplicationDetailOut(application).data, "problems": problems})
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, application_id: int) -> Response:
+        """A draft that was never submitted is deleted (409 for anything further along: withdraw it)."""
+        application_delete_draft(application=_own(request, application_id), user=request.user)
+        return Response(status=204)
 
 
 class ApplicationSubmitApi(APIView):

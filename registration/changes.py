@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from departments.filings import filing_release_payload, filings_create, filings_release, payload_hash
 from departments.models import Department, Filing, FilingKind, FilingState
@@ -29,6 +30,7 @@ from portal.audit import audit_record
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
+from portal.texts import Text, bilingual
 
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange, Todo
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
@@ -228,24 +230,27 @@ def _payload_changes(held: Filing, data: dict, current: CurrentForm, items: dict
 
 
 def _change_notify(application: Application, enterprise: Enterprise, concerned: list[str], todos: list[Todo]):
-    names = dict(Department.objects.values_list("code", "name"))
-    body = _("The record of %(name)s has changed.") % {"name": enterprise.name_zh}
+    names = {d.code: d.names for d in Department.objects.all()}
+    body = [Text(gettext_noop("The record of %(name)s has changed."), name=enterprise.name_zh)]
     if concerned:
-        body += " " + _("Informed: %(departments)s.") % {"departments": "、".join(names[c] for c in concerned)}
+        body.append(Text(gettext_noop("Informed: %(departments)s."),
+                         departments=bilingual("、".join(names[c]["zh"] for c in concerned),
+                                               ", ".join(names[c]["en"] for c in concerned))))  # fmt: skip
     for todo in todos:
-        body += "\n" + _("To do for %(department)s: %(title)s") % {"department": names[todo.department.code],
-                                                                   "title": todo.title}  # fmt: skip
+        line = Text(gettext_noop("To do for %(department)s: %(title)s"), department=names[todo.department.code],
+                    title=todo.title)  # fmt: skip
         if todo.due_date:
-            body += " " + _("(by %(date)s)") % {"date": todo.due_date.isoformat()}
+            line = Text(gettext_noop("%(todo)s (by %(date)s)"), todo=line, date=todo.due_date.isoformat())
+        body.append(line)
     recipients = {application.applicant}
     if enterprise.owner is not None:
         recipients.add(enterprise.owner)
     for user in recipients:
         notify(
             user=user,
-            title=_("Change registered: %(count)s new things to do") % {"count": len(todos)}
+            title=Text(gettext_noop("Change registered: %(count)s new things to do"), count=len(todos))
             if todos
-            else _("Change registered"),
+            else Text(gettext_noop("Change registered")),
             body=body,
             # With things to do, the enterprise page is where they are done; otherwise the change's progress.
             url=f"/enterprises/{enterprise.uscc}/" if todos else f"/applications/{application.pk}/",
@@ -270,8 +275,8 @@ def change_after_review(*, application: Application, filing: Filing, actor: User
                message=filing.message)  # fmt: skip
         notify(
             user=application.applicant,
-            title=_("Change refused"),
-            body=_("Market supervision refused the change: %(reason)s") % {"reason": filing.message},
+            title=Text(gettext_noop("Change refused")),
+            body=Text(gettext_noop("Market supervision refused the change: %(reason)s"), reason=filing.message),
             url=f"/applications/{application.pk}/",
         )
 

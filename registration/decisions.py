@@ -4,7 +4,7 @@ to know about each other's reactions to a decision."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from departments.filings import filings_release
@@ -12,6 +12,7 @@ from departments.models import Filing, FilingKind, FilingState
 from departments.ports import PrintedCopy
 from portal.models import User
 from portal.services import notify
+from portal.texts import Text
 
 from .archive_copies import archive_copy_document
 from .changes import change_after_review
@@ -58,8 +59,8 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
         )
         notify(
             user=application.applicant,
-            title=_("Registration refused"),
-            body=_("Market supervision refused the registration: %(reason)s") % {"reason": filing.message},
+            title=Text(gettext_noop("Registration refused")),
+            body=Text(gettext_noop("Market supervision refused the registration: %(reason)s"), reason=filing.message),
             url=f"/applications/{application.pk}/",
         )
         return
@@ -76,7 +77,7 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
     if filing.state == FilingState.REJECTED:
         notify(
             user=application.applicant,
-            title=_("%(department)s refused its filing") % {"department": filing.department.name},
+            title=Text(gettext_noop("%(department)s refused its filing"), department=filing.department.names),
             body=filing.message,
             url=f"/applications/{application.pk}/",
         )
@@ -106,7 +107,7 @@ def _correction_requested(application: Application, filing: Filing, actor: User 
     )
     notify(
         user=application.applicant,
-        title=_("Please correct your application"),
+        title=Text(gettext_noop("Please correct your application")),
         body=reason,
         url=f"/applications/{application.pk}/",
     )

@@ -131,6 +131,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     editable_items = models.JSONField(default=list, blank=True, help_text="items a correction request opened")
     correction_reason = models.TextField(blank=True)
     routed = models.JSONField(default=list, blank=True, help_text="department codes routed at submit")
+    set_aside = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="answers no longer needed at submit (an earlier answer changed): kept, never sent, never checked",
+    )
     name_key = models.CharField(max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -172,6 +177,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def takes_answers(self) -> bool:
         """The applicant may type and submit now: a draft, or the items a correction request opened."""
         return can_proceed(self.submit_to_departments)
+
+    @property
+    def is_unsent_draft(self) -> bool:
+        """A draft that was never submitted: nothing went anywhere, so it may be deleted rather than withdrawn."""
+        return self.state == ApplicationState.DRAFT and self.submitted_at is None
 
     @property
     def can_withdraw(self) -> bool:

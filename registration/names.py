@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from functools import lru_cache
@@ -110,3 +111,41 @@ def name_pass_to_enterprise(*, application: Application, enterprise: Enterprise)
         return
     NameReservation.objects.filter(enterprise=enterprise).delete()
     NameReservation.objects.filter(application=application).update(application=None, enterprise=enterprise)
+
+
+# The parts of a name every company shares: the place name in front, the organisational form at the end.
+PLACE_PREFIXES = ("广东省东莞市", "东莞市", "东莞")
+FORM_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "合伙企业", "个人独资企业", "分公司", "公司", "厂", "店")
+
+
+def trade_name_part(name: str) -> str:
+    """The distinctive middle of a name (字号 and industry), in compared form: place name and organisational
+    form removed, so that similar names are found by what distinguishes them."""
+    key = name_key(name)
+    for prefix in PLACE_PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+            break
+    key = re.sub(r"\(.*?\)$", "", key)  # （有限合伙） and the like
+    for suffix in FORM_SUFFIXES:
+        if key.endswith(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
+def names_similar(name_zh: str, *, exclude_enterprise_id: int | None = None, limit: int = 5) -> list[str]:
+    """Registered enterprise names that share the typed name's trade name (its first two characters), most
+    alike first. Only registered names: they are public in the register, names pending elsewhere are not."""
+    part = trade_name_part(name_zh)
+    if len(part) < 2:
+        return []
+    candidates = (
+        NameReservation.objects.filter(enterprise__isnull=False, name_key__contains=part[:2])
+        .exclude(enterprise_id=exclude_enterprise_id)
+        .values_list("name_zh", flat=True)[:200]
+    )
+    ranked = sorted(
+        ((difflib.SequenceMatcher(None, part, trade_name_part(n)).ratio(), n) for n in candidates),
+        key=lambda pair: -pair[0],
+    )
+    return [n for ratio, n in ranked if n != name_zh][:limit]

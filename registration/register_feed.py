@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from departments.filings import filing_release_payload, filings_create
 from departments.models import Department, FilingKind
@@ -29,6 +30,7 @@ from portal.audit import audit_record
 from portal.errors import PortalError
 from portal.models import Role, User
 from portal.services import notify
+from portal.texts import Text, in_both_languages
 
 from .changes import change_apply
 from .models import Application, ApplicationState, Enterprise, RegisterEvent
@@ -217,20 +219,23 @@ def _status_change(enterprise: Enterprise, event: dict) -> None:
         action=f"register.{event['kind']}", obj_type="enterprise", obj_id=enterprise.uscc, actor_label=FEED_USERNAME,
         before={"status": before}, after={"status": enterprise.status, "reason": reason}, message=event["event_id"],
     )  # fmt: skip
-    message = _("Market supervision recorded %(event)s of %(name)s on %(date)s: nothing more can be filed for it.") % {
-        "event": enterprise.get_status_display(), "name": enterprise.name_zh,
-        "date": (event.get("effective_on") or timezone.localdate()).isoformat(),
-    }  # fmt: skip
+    status = in_both_languages(enterprise.get_status_display())
+    told = Text(
+        gettext_noop("Market supervision recorded %(event)s of %(name)s on %(date)s: nothing more can be filed for "
+                     "it."),
+        event=status, name=enterprise.name_zh, date=(event.get("effective_on") or timezone.localdate()).isoformat(),
+    )  # fmt: skip
+    message = told.render()
     for application in enterprise.applications.filter(state__in=OPEN_STATES).select_related("applicant"):
         was = application.state
         application.stop()
         application.save()
         application_audit(application, "application.stopped", before={"state": was},
                           after={"state": application.state}, message=message)  # fmt: skip
-        notify(user=application.applicant, title=_("Application stopped"), body=message,
+        notify(user=application.applicant, title=Text(gettext_noop("Application stopped")), body=told,
                url=f"/applications/{application.pk}/")  # fmt: skip
     if enterprise.owner is not None:
-        notify(user=enterprise.owner, title=enterprise.get_status_display(), body=message,
+        notify(user=enterprise.owner, title=Text("%(status)s", status=status), body=told,
                url=f"/enterprises/{enterprise.uscc}/")  # fmt: skip
     _departments_told(enterprise, event, reason)
 

@@ -150,6 +150,17 @@ def application_form(application: Application, data: dict | None = None) -> tupl
     return routed, compose(routed, form_specs_current(), data_item_specs())
 
 
+def answers_not_needed(application: Application, form=None) -> dict:
+    """Answers the current form no longer asks for (an earlier answer changed: the industry, import/export …),
+    by item key: kept for if that answer changes back, never sent to a department and never blocking submit.
+    A draft's come from its data; after submit they are in `set_aside`."""
+    if form is None:
+        _routed, form = application_form(application)
+    known = data_item_specs()
+    drafted = {k: v for k, v in application.data.items() if k in known and k not in form.keys}
+    return {**application.set_aside, **drafted}
+
+
 def projection_data(application: Application) -> dict:
     """The application's data plus what the platform issued with the licence: what department forms read."""
     if application.kind == Application.Kind.CHANGE:

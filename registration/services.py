@@ -11,7 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
@@ -26,11 +28,20 @@ from portal.calendar import beijing_today
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
+from portal.texts import Text
 
 from .identifiers import uscc_generate
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange
 from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
-from .selectors import acting_id_number, acts_for, application_form, enterprise_by_code, projection_data, register_data
+from .selectors import (
+    acting_id_number,
+    acts_for,
+    answers_not_needed,
+    application_form,
+    enterprise_by_code,
+    projection_data,
+    register_data,
+)
 
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
 ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
@@ -161,7 +172,9 @@ def application_update_data(*, application: Application, user: User, data: dict)
         application_audit(application, "application.data_changed", actor=user, before=before, after=data)
     _routed, form = application_form(application)
     check = validate({k: v for k, v in application.data.items() if k in form.keys}, form.items, partial=True)
-    unknown = {k: [_("This item is not part of this form.")] for k in application.data if k not in form.keys}
+    # An item of the dictionary this form does not ask for (now) is kept as not needed, not an error.
+    known = data_item_specs()
+    unknown = {k: [_("This item is not part of this form.")] for k in application.data if k not in known}
     return {**check.errors, **unknown}
 
 
@@ -176,7 +189,10 @@ def application_submit(*, application: Application, user: User) -> Application:
         if application.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED):
             raise StateConflict(_("This application has already been submitted."), state=application.state)
         routed, form = application_form(application)
-        result = validate(application.data, form.items)
+        # Answers the form no longer asks for are set aside (kept, not sent, not checked); anything that is no
+        # item of the dictionary at all is still refused by validation.
+        aside = answers_not_needed(application, form)
+        result = validate({k: v for k, v in application.data.items() if k not in aside}, form.items)
         errors = dict(result.errors)
         naming = application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned
         if naming:
@@ -198,6 +214,7 @@ def application_submit(*, application: Application, user: User) -> Application:
         before_state = application.state
         correcting = application.state == ApplicationState.CORRECTION_REQUESTED
         application.data = cleaned
+        application.set_aside = aside
         application.routed = routed
         application.name_key = name_key(cleaned.get("name_zh", "")) if application.is_new_company else ""
         licensed = application.enterprise_id is not None
@@ -277,6 +294,26 @@ def application_withdraw(*, application: Application, user: User) -> Application
     return application
 
 
+def application_delete_draft(*, application: Application, user: User) -> None:
+    """Delete a draft that was never submitted (nothing was sent anywhere, no name was held). The audit trail keeps
+    that it existed and was deleted. Raises StateConflict for anything past the draft: that is withdrawn instead."""
+    with transaction.atomic():
+        application = application_lock(application.pk)
+        if not application.is_unsent_draft:
+            raise StateConflict(
+                _("Only a draft that was never submitted can be deleted; withdraw the application instead."),
+                state=application.state,
+            )
+        application_audit(application, "application.draft_deleted", actor=user, before={"state": application.state})
+        try:
+            application.delete()
+        except ProtectedError:
+            raise StateConflict(
+                _("This draft is referred to by the register and cannot be deleted; withdraw it instead."),
+                state=application.state,
+            ) from None
+
+
 # --- After a department's decision ----------------------------------------------------------------------------
 
 
@@ -297,12 +334,15 @@ def application_complete_if_done(application: Application, actor: User | None) -
     application_audit(application, "application.completed", actor=actor, after={"state": application.state})
     if application.kind == Application.Kind.ARCHIVE_COPY:
         filing = application.filings.select_related("department").get()  # a copy request has exactly one filing
-        title, body = _("Printed archive copy ready"), _("%(department)s has your printed copy: %(reference)s") % {
-            "department": filing.department.name, "reference": filing.reference_no}  # fmt: skip
+        title = Text(gettext_noop("Printed archive copy ready"))
+        body = Text(gettext_noop("%(department)s has your printed copy: %(reference)s"),
+                    department=filing.department.names, reference=filing.reference_no)  # fmt: skip
     elif application.kind == Application.Kind.CHANGE:
-        title, body = _("Change complete"), _("Every department concerned has taken the change on record.")
+        title = Text(gettext_noop("Change complete"))
+        body = Text(gettext_noop("Every department concerned has taken the change on record."))
     else:
-        title, body = _("Registration complete"), _("Every department has approved. Your receipt is ready.")
+        title = Text(gettext_noop("Registration complete"))
+        body = Text(gettext_noop("Every department has approved. Your receipt is ready."))
     notify(user=application.applicant, title=title, body=body, url=f"/applications/{application.pk}/")
 
 
@@ -355,9 +395,10 @@ def application_licence_issue(application: Application, actor: User | None) -> E
     filings_release(application=application, data=projection_data(application))
     notify(
         user=application.applicant,
-        title=_("Business licence issued"),
-        body=_("%(name)s is registered with the unified social credit code %(uscc)s. The other departments have "
-               "received your filings.") % {"name": enterprise.name_zh, "uscc": enterprise.uscc},
+        title=Text(gettext_noop("Business licence issued")),
+        body=Text(gettext_noop("%(name)s is registered with the unified social credit code %(uscc)s. The other "
+                               "departments have received your filings."),
+                  name=enterprise.name_zh, uscc=enterprise.uscc),
         url=f"/applications/{application.pk}/",
     )  # fmt: skip
     application_complete_if_done(application, actor)

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from departments.routing import Reason, RoutingFacts
 from departments.selectors import unified_form_for
+from departments.timeline import timeline_sentences
 from forms_engine import codetables
 from forms_engine.canonical import compact
-from forms_engine.display import changed_item_rows
+from forms_engine.display import changed_item_rows, display_value, item_label
 from forms_engine.validation import validate
 from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
@@ -23,15 +24,24 @@ from portal.pagination import page_of
 
 from .documents import document_is_current, document_response, licence_facts
 from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
-from .selectors import application_for, applications_visible_to, enterprise_access_log, enterprise_current_data
+from .names import name_check, names_similar
+from .progress import filing_rows, overall
+from .selectors import (
+    answers_not_needed,
+    application_for,
+    applications_visible_to,
+    enterprise_access_log,
+    enterprise_current_data,
+)
 from .services import (
     application_create,
+    application_delete_draft,
     application_form,
     application_submit,
     application_update_data,
     application_withdraw,
 )
-from .wizard import field_view, parse_post
+from .wizard import field_view, parse_post, problem_list, steps
 
 
 def reason_text(reason: Reason) -> str:
@@ -48,12 +58,42 @@ def reason_text(reason: Reason) -> str:
     return _("your business scope mentions “%(words)s”") % {"words": reason.detail}
 
 
+def industry_resolve(typed: str) -> tuple[str, list[tuple[str, str]]]:
+    """What the industry box of /start/ means: (class code, []) when it names one GB/T 4754-2017 class (its code,
+    "5179 …" as the list offers it, or words only one class's name contains), else ("", the classes the words
+    match, at most 8). Nothing typed is dropped silently: the caller says why no class was taken."""
+    text = compact(typed or "").strip()
+    classes = codetables.industry_classes()
+    head = text[:4]
+    if head.isdigit() and head in classes and (len(text) == 4 or not text[4].isdigit()):
+        return head, []
+    if not text:
+        return "", []
+    matches = [(code, row.name_zh) for code, row in classes.items() if text in row.name_zh]
+    if len(matches) == 1:
+        return matches[0][0], []
+    return "", matches[:8]
+
+
+def industry_problem(typed: str) -> str | None:
+    """Why the typed industry names no class (None when it does, or nothing was typed)."""
+    code, matches = industry_resolve(typed)
+    if code or not (typed or "").strip():
+        return None
+    if matches:
+        return _("“%(typed)s” matches several industries; pick one: %(classes)s.") % {
+            "typed": typed.strip(),
+            "classes": "、".join(f"{c} {n}" for c, n in matches),
+        }
+    return _("No industry class matches “%(typed)s”; type other words or a four-digit code.") % {"typed": typed.strip()}
+
+
 def _facts_from(params) -> RoutingFacts:
-    industry = (params.get("industry_code") or "").strip()[:4]
+    industry, _matches = industry_resolve(params.get("industry_code") or "")
     return RoutingFacts(
         new_company=params.get("kind", "new_company") != "existing_company",
         import_export=params.get("import_export") == "true",
-        industry_code=industry if industry in codetables.industry_classes() else "",
+        industry_code=industry,
         business_scope=(params.get("business_scope") or "")[:2000],
     )
 
@@ -62,14 +102,32 @@ def _industry_options() -> list[tuple[str, str]]:
     return [(code, row.name_zh) for code, row in codetables.industry_classes().items()]
 
 
+# The answers of /start/ kept in the session while a visitor signs in (they come back filled in afterwards).
+START_ANSWERS_KEY = "registration.start_answers"
+START_FIELDS = ("kind", "import_export", "industry_code", "uscc", "id_number")
+
+
 def start(request: HttpRequest) -> HttpResponse:
     """The three questions; shows which departments will receive filings and why, before anything is typed."""
     if request.method == "POST":
+        if not request.user.is_authenticated:
+            # Signing in must not cost the answers: keep them server-side (an ID number never goes in a URL).
+            request.session[START_ANSWERS_KEY] = {k: request.POST.get(k, "")[:200] for k in START_FIELDS}
+            return redirect(f"{reverse('login')}?next={reverse('registration:start')}")
         return _start_application(request)
+    kept = request.session.pop(START_ANSWERS_KEY, None) if request.user.is_authenticated else None
+    if kept:
+        messages.info(request, _("Your answers were kept while you signed in. Check them and begin the form."))
+    values = kept or request.GET
     return render(
         request,
         "registration/start.html",
-        {"industries": _industry_options(), "preview": _routing_preview(request.GET), "values": request.GET},
+        {
+            "industries": _industry_options(),
+            "preview": _routing_preview(values),
+            "values": values,
+            "errors": {"industry_code": [p]} if (p := industry_problem(values.get("industry_code", ""))) else {},
+        },
     )
 
 
@@ -85,6 +143,7 @@ def _routing_preview(params) -> dict:
         "fields_typed": form.fields_typed,
         "fields_delivered": form.fields_delivered,
         "industry_known": bool(facts.industry_code),
+        "industry_problem": industry_problem(params.get("industry_code") or ""),
     }
 
 
@@ -94,6 +153,10 @@ def _start_application(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     kind = request.POST.get("kind", "new_company")
     facts = _facts_from(request.POST)
+    problem = industry_problem(request.POST.get("industry_code", ""))
+    if problem:
+        refused = PortalError(_("Pick your industry from the list."), {"industry_code": [problem]})
+        return _start_refused(request, refused)
     data = {"import_export": facts.import_export}
     if facts.industry_code:
         data["industry_code"] = facts.industry_code
@@ -106,21 +169,25 @@ def _start_application(request: HttpRequest) -> HttpResponse:
             id_number=request.POST.get("id_number", ""),
         )
     except PortalError as exc:
-        return render(
-            request,
-            "registration/start.html",
-            {
-                "industries": _industry_options(),
-                "preview": _routing_preview(request.POST),
-                "values": request.POST,
-                "errors": exc.errors,
-                "error": exc.detail,
-            },
-            status=400,
-        )
+        return _start_refused(request, exc)
     if kind == "existing_company":
         application_update_data(application=application, user=request.user, data=data)
     return redirect("registration:section", application.pk, _first_section(application))
+
+
+def _start_refused(request: HttpRequest, exc: PortalError) -> HttpResponse:
+    return render(
+        request,
+        "registration/start.html",
+        {
+            "industries": _industry_options(),
+            "preview": _routing_preview(request.POST),
+            "values": request.POST,
+            "errors": exc.errors,
+            "error": exc.detail,
+        },
+        status=400,
+    )
 
 
 def _first_section(application: Application) -> str:
@@ -196,7 +263,13 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             return render(
                 request,
                 "registration/_autosave.html",
-                {"fields": _section_views(application, current, problems), "saved": True},
+                {
+                    "application": application,
+                    "current": current,
+                    "steps": steps(form.sections, problems),
+                    "fields": _section_views(application, current, problems),
+                    "saved": True,
+                },
             )
         return _go(request, application, list(sections), key, request.POST.get("go", "next"))
     problems = _problems(application, form)
@@ -205,13 +278,41 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         "registration/section.html",
         {
             "application": application,
-            "sections": form.sections,
+            "steps": steps(form.sections, problems),
             "current": current,
             "fields": _section_views(application, current, problems, extra=request.GET.get("extra", "")),
             "routed": routed,
             "form": form,
             "is_last": key == list(sections)[-1],
+            "name_check_url": reverse("registration:name-check", args=[application.pk]),
             "industries": _industry_options(),
+        },
+    )
+
+
+@login_required
+def name_check_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The company name checked as it is typed: available, or every reason why not, and similar registered
+    names (htmx fragment under the name input of this application)."""
+    application = _own_editable(request, pk)
+    name = (request.GET.get("name_zh") or "").strip()[:200]
+    reasons = (
+        name_check(
+            name_zh=name,
+            entity_type=application.data.get("entity_type") or None,
+            exclude_application_id=application.pk,
+            exclude_enterprise_id=application.enterprise_id,
+        )
+        if name
+        else []
+    )
+    return render(
+        request,
+        "registration/_name_check.html",
+        {
+            "name": name,
+            "reasons": reasons,
+            "similar": names_similar(name, exclude_enterprise_id=application.enterprise_id) if name else [],
         },
     )
 
@@ -222,7 +323,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own_editable(request, pk)
     if not application.takes_answers:
         return redirect("registration:detail", application.pk)
-    status = 200
+    status, refused = 200, {}
     if request.method == "POST":
         try:
             application_submit(application=application, user=request.user)
@@ -230,19 +331,34 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("registration:detail", application.pk)
         except PortalError as exc:
             messages.error(request, str(exc.detail))
-            status = 400
+            status, refused = 400, exc.errors
         else:
             messages.success(request, _("Submitted. Follow each department's progress here."))
             return redirect("registration:detail", application.pk)
     routed, form = application_form(application)
     problems = _problems(application, form, partial=False)
+    # What only submit finds (the name taken by another applicant, a department's code list) is marked too.
+    for path, reasons in refused.items():
+        problems.setdefault(path, []).extend(r for r in reasons if r not in problems[path])
     if status == 400:
         application.refresh_from_db()
     sections = [(s, _section_views(application, s, problems)) for s in form.sections]
     return render(
         request,
         "registration/review.html",
-        {"application": application, "sections": sections, "problems": problems, "routed": routed, "form": form},
+        {
+            "application": application,
+            "sections": sections,
+            "problems": problems,
+            "problem_list": problem_list(form.sections, problems),
+            "not_needed": [
+                {"key": k, "label": item_label(k), "value": display_value(v)}
+                for k, v in answers_not_needed(application, form).items()
+            ],
+            "steps": steps(form.sections, problems),
+            "routed": routed,
+            "form": form,
+        },
         status=status,
     )
 
@@ -269,9 +385,12 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _progress_context(application: Application) -> dict:
     """Only what the polled fragment shows: it is asked for every few seconds by every open page."""
+    filings = list(application.filings.select_related("department").prefetch_related("department__prerequisites"))
     return {
         "application": application,
-        "filings": list(application.filings.all()),
+        "filings": filings,
+        "rows": filing_rows(filings),
+        "overall": overall(filings, application.routed),
         "live": not application.is_final,
     }
 
@@ -292,7 +411,13 @@ def _detail_context(request: HttpRequest, application: Application) -> dict:
     return {
         **_progress_context(application),
         "change_rows": _change_rows(application),
-        "timeline": list(reversed(application_timeline(application.pk))),
+        "timeline": list(
+            reversed(
+                timeline_sentences(
+                    application_timeline(application.pk), list(application.filings.select_related("department"))
+                )
+            )
+        ),
         "can_withdraw": application.can_withdraw,
         "editable": _editable_views(application) if application.is_awaiting_correction else [],
         "access_log": page_of(
@@ -341,15 +466,70 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what withdrawing will do, and a button to confirm; POST: withdraw."""
     application = _own_editable(request, pk)
-    try:
-        application_withdraw(application=application, user=request.user)
-        messages.success(request, _("The application was withdrawn."))
-    except StateConflict as exc:
-        messages.error(request, str(exc.detail))
-    return redirect("registration:detail", application.pk)
+    if request.method == "POST":
+        try:
+            application_withdraw(application=application, user=request.user)
+            messages.success(request, _("The application was withdrawn."))
+        except StateConflict as exc:
+            messages.error(request, str(exc.detail))
+        return redirect("registration:detail", application.pk)
+    if not application.can_withdraw:
+        messages.error(request, _("This application can no longer be withdrawn."))
+        return redirect("registration:detail", application.pk)
+    sent = list(application.filings.select_related("department"))
+    return render(
+        request,
+        "registration/confirm.html",
+        {
+            "application": application,
+            "title": _("Withdraw this application?"),
+            "consequences": [
+                _("The application stops for good; it cannot be submitted again. To register later, start anew."),
+                *(
+                    [
+                        _("These departments are told that it is withdrawn and stop handling it: %(names)s.")
+                        % {"names": "、".join(f.department.display_name for f in sent)}
+                    ]
+                    if sent
+                    else [_("Nothing has been sent to a department yet.")]
+                ),
+                *([_("The company name it held is free again for anyone.")] if application.name_key else []),
+            ],
+            "confirm_label": _("Yes, withdraw it"),
+            "danger": True,
+        },
+    )
+
+
+@login_required
+def delete_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: ask; POST: delete a draft that was never submitted."""
+    application = _own_editable(request, pk)
+    if request.method == "POST" or not application.is_unsent_draft:
+        try:
+            application_delete_draft(application=application, user=request.user)
+        except StateConflict as exc:
+            messages.error(request, str(exc.detail))
+            return redirect("registration:detail", application.pk)
+        messages.success(request, _("The draft was deleted."))
+        return redirect("registration:list")
+    return render(
+        request,
+        "registration/confirm.html",
+        {
+            "application": application,
+            "title": _("Delete this draft?"),
+            "consequences": [
+                _("Everything typed into this draft is deleted; it cannot be brought back."),
+                _("Nothing has been sent to a department, so no department is told."),
+            ],
+            "confirm_label": _("Yes, delete the draft"),
+            "danger": True,
+        },
+    )
 
 
 @login_required
@@ -368,9 +548,7 @@ def verify_document(request: HttpRequest, number: str) -> HttpResponse:
     """Public: is this printed document genuine, current, what is the enterprise's status now, and what does the
     register say of the facts a printed licence carries?"""
     number = compact(number)  # printed numbers are typed in by hand too: any width, any case
-    issued = (
-        IssuedDocument.objects.select_related("enterprise", "application", "filing").filter(number=number).first()
-    )
+    issued = IssuedDocument.objects.select_related("enterprise", "application", "filing").filter(number=number).first()
     return render(
         request,
         "registration/verify_document.html",

@@ -16,6 +16,8 @@ from forms_engine.display import english
 from forms_engine.spec import ItemSpec
 
 MAX_ENTRIES = 20
+# Limits from this length up are shown as a counter under the input.
+COUNTED_FROM = 30
 
 
 @dataclass
@@ -47,6 +49,15 @@ class FieldView:
     @property
     def dom_id(self) -> str:
         return "f-" + self.path.replace(".", "-")
+
+    @property
+    def counted(self) -> bool:
+        """Long free text shows a counter of its limit (short codes are explained by their format instead)."""
+        return bool(self.max_length and self.max_length >= COUNTED_FROM and self.widget in ("input", "textarea"))
+
+    @property
+    def length(self) -> int:
+        return len(self.value) if isinstance(self.value, str) else 0
 
     @property
     def display(self) -> str:
@@ -175,3 +186,63 @@ def _scalar(item: ItemSpec, post: QueryDict, name: str) -> Any:
     if item.type == "boolean":
         return {"true": True, "false": False}.get(raw)
     return raw
+
+
+@dataclass
+class Problem:
+    """One problem of the form, where it can be fixed: the field's dotted path, its label as a person reads it
+    ("投资人 2 · 证件号码"), the message, and the step (section key) that shows the field."""
+
+    path: str
+    label: str
+    message: str
+    section: str
+
+    @property
+    def anchor(self) -> str:
+        return "f-" + self.path.replace(".", "-")
+
+
+@dataclass
+class Step:
+    """One step of the wizard's step bar, with how many problems its fields have."""
+
+    key: str
+    title: str
+    problems: int
+
+
+def path_label(item: ItemSpec, path: str) -> str:
+    """The label of a dotted path in the reader's language: `investors.1.id_number` → "投资人 2 · 证件号码"."""
+    label = item.label_en if english() else item.label
+    parts = path.split(".")[1:]
+    if parts and parts[0].isdigit():
+        label = f"{label} {int(parts[0]) + 1}"
+        parts = parts[1:]
+    if parts:
+        sub = next((f for f in item.fields if f.key == parts[0]), None)
+        if sub is not None:
+            label = f"{label} · {sub.label_en if english() else sub.label}"
+    return label
+
+
+def problem_list(sections, problems: dict[str, list[str]]) -> list[Problem]:
+    """The problems of `problems` (path → messages) in the order the form shows the fields; a path of no item of
+    the form is listed last, under its key, so that nothing wrong is hidden."""
+    where = {item.key: (n, s.key, i, item) for n, s in enumerate(sections) for i, item in enumerate(s.items)}
+    ordered = sorted(problems.items(), key=lambda p: where.get(p[0].split(".")[0], (len(where), "", 0, None))[:3])
+    out = []
+    for path, messages in ordered:
+        found = where.get(path.split(".")[0])
+        label = path_label(found[3], path) if found else path
+        out.extend(Problem(path, label, m, found[1] if found else "") for m in messages)
+    return out
+
+
+def steps(sections, problems: dict[str, list[str]]) -> list[Step]:
+    """The step bar: each section's title and how many of its fields have a problem."""
+    counted = problem_list(sections, problems)
+    return [
+        Step(s.key, s.title_en if english() else s.title, len({p.path for p in counted if p.section == s.key}))
+        for s in sections
+    ]

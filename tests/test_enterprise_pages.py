@@ -63,7 +63,7 @@ def test_the_change_page_files_only_what_differs_and_aic_reviews_it(setup):
     assert "change_review" in aic.get("/workbench/?state=dispatched&kind=change_review").content.decode()
     notices = aic.get("/workbench/").content.decode()
     assert 'id="notices"' in notices and "kind=change_review" in notices
-    aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve"})
+    aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve", "confirmed": "1"})
 
     home = client.get("/").content.decode()
     assert enterprise.name_zh in home and 'data-department="HEALTH"' in home

@@ -145,7 +145,9 @@ def test_clerk_approves_in_the_workbench_and_moves_to_the_next(client, licensed)
     client.force_login(clerks["NTAX"])
     ntax = filing(application_id, "NTAX")
 
-    response = client.post(f"/workbench/filings/{ntax.pk}/", {"action": "approve", "reference_no": "NT-1"})
+    response = client.post(
+        f"/workbench/filings/{ntax.pk}/", {"action": "approve", "reference_no": "NT-1", "confirmed": "1"}
+    )
 
     assert response.status_code == 302
     ntax.refresh_from_db()

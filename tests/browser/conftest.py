@@ -100,6 +100,7 @@ def clerk_decides(browser, base: str, clerk, action: str = "approve", items=(), 
     page.locator("#filing-state").wait_for()
     if action == "approve":
         page.click("#approve")
+        page.click("#confirm")  # the confirmation says what approving does
     else:
         page.click("summary:has-text('补正'), summary:has-text('correction')")
         for item in items:

@@ -1,0 +1,169 @@
+"""The service hall guides, in Chromium (issue 16): problems listed and linked, steps marked, the name checked as
+typed, live error marks, counters, answers kept through sign-in, and every irreversible action asked first.
+Chinese and English; phone width where a founder is likely on a phone."""
+
+import pytest
+
+from departments.models import Filing
+from registration.models import Application
+from registration.services import application_create
+from tests.browser.conftest import critical_violations, log_in, shot
+from tests.conftest import PASSWORD
+from tests.forms_fixtures import sample
+from tests.workflow import Api, all_by_clerk_queue, filing, make_clerks, submitted_trader
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LANGUAGES = ["zh-hans", "en"]
+
+
+def _language(page, language: str, width: int = 375) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+
+
+def _draft_with_problems(applicant) -> Application:
+    data = sample("electronics_trader")
+    data["postcode"] = "52307"
+    data["legal_rep"] = {**data["legal_rep"], "id_number": "441900199005151232"}
+    return application_create(applicant=applicant, kind="new_company", data=data)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_review_lists_the_problems_and_each_link_leads_to_its_field(page, seeded, applicant, language):
+    draft = _draft_with_problems(applicant)
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/applications/{draft.pk}/review/")
+
+    links = page.locator("#review-errors .problem-list a")
+    assert links.count() == 2
+    assert page.locator(".steps li.has-problems").count() == 2
+    assert critical_violations(page) == []
+    shot(page, f"guidance-review-problems-{language}", full_page=False)
+    links.first.click()
+    page.wait_for_url(lambda url: "/form/" in url)
+    assert page.locator(".steps li.current.has-problems").count() == 1
+    assert page.locator(".field.has-error").count() >= 1
+    shot(page, f"guidance-step-marked-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_name_is_checked_while_typing_and_errors_mark_the_field_at_once(
+    page, seeded, applicant, outsider, language
+):
+    taken = application_create(applicant=outsider, kind="new_company", data=sample("electronics_trader"))
+    assert Api(outsider).post(f"/applications/{taken.pk}/submit").status_code == 200
+    draft = application_create(applicant=applicant, kind="new_company", data={"entity_type": "llc_natural_controlled"})
+    _language(page, language, width=1280)
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/entity/")
+
+    page.fill("#f-name_zh-input", sample("electronics_trader")["name_zh"])
+    page.locator("#name-check p.bad").wait_for()
+    refused = page.locator("#name-check").inner_text()
+    shot(page, f"guidance-name-taken-{language}", full_page=False)
+    page.fill("#f-name_zh-input", "东莞市青松木业贸易有限公司")
+    page.locator("#name-check p.ok").wait_for()
+
+    assert ("正在办理" in refused) if language == "zh-hans" else ("being processed" in refused)
+    shot(page, f"guidance-name-free-{language}", full_page=False)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/address/")
+    page.fill("#f-postcode-input", "5230")
+    page.locator("#f-phone-input").focus()  # leaving the field saves it
+    page.locator("#f-postcode.has-error").wait_for()
+    assert page.locator("#f-postcode-input").get_attribute("aria-invalid") == "true"
+    page.locator(".steps li.current.has-problems").wait_for()
+    page.fill("#f-postcode-input", "523071")
+    page.locator("#f-phone-input").focus()
+    page.locator("#f-postcode:not(.has-error)").wait_for()
+    assert critical_violations(page) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_long_text_counts_its_characters(page, seeded, applicant, language):
+    draft = application_create(applicant=applicant, kind="new_company", data={})
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/entity/")
+
+    page.fill("#f-business_scope-input", "批发" * 1001)
+
+    counter = page.locator("#count-business_scope")
+    assert counter.locator("span").inner_text() == "2002"
+    assert "over" in counter.get_attribute("class")
+    assert len(page.input_value("#f-business_scope-input")) == 2002  # nothing cut
+    shot(page, f"guidance-counter-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_start_answers_survive_signing_in(page, seeded, applicant, language):
+    _language(page, language)
+    page.goto(page.base + "/start/")
+    page.check("input[name=import_export][value=true]")
+    page.fill("#industry", "正餐服务")
+
+    page.click("#login-to-begin")
+    page.wait_for_url(lambda url: "/accounts/login/" in url)
+    page.fill("#id_username", applicant.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form:has(#id_password) button[type=submit]")
+    page.wait_for_url(lambda url: url.endswith("/start/"))
+
+    assert page.input_value("#industry") == "正餐服务"
+    assert page.is_checked("input[name=import_export][value=true]")
+    assert page.locator(".message").count() == 1
+    shot(page, f"guidance-start-kept-{language}")
+    page.click("#begin")
+    page.wait_for_url(lambda url: "/form/" in url)
+    assert Application.objects.get(applicant=applicant).data["industry_code"] == "6210"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_withdrawing_and_deleting_ask_first(page, seeded, applicant, language):
+    submitted = submitted_trader(Api(applicant))
+    draft = application_create(applicant=applicant, kind="new_company", data={})
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/applications/{submitted}/")
+    page.click("#withdraw")
+    page.locator("#consequences").wait_for()
+    assert critical_violations(page) == []
+    shot(page, f"guidance-withdraw-confirm-{language}")
+    page.click("#cancel")
+    page.wait_for_url(f"{page.base}/applications/{submitted}/")
+    assert Application.objects.get(pk=submitted).state == "submitted"
+    page.click("#withdraw")
+    page.click("#confirm")
+    page.locator(".message.success").wait_for()
+    assert Application.objects.get(pk=submitted).state == "withdrawn"
+
+    page.goto(f"{page.base}/applications/{draft.pk}/")
+    page.click("#delete-draft")
+    shot(page, f"guidance-delete-confirm-{language}")
+    page.click("#confirm")
+    page.wait_for_url(f"{page.base}/applications/")
+    assert not Application.objects.filter(pk=draft.pk).exists()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_clerk_reads_what_approving_does_before_it_is_recorded(page, seeded, applicant, language):
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    application_id = submitted_trader(Api(applicant))
+    aic = filing(application_id, "AIC")
+    _language(page, language, width=1280)
+    log_in(page, clerks["AIC"].username, PASSWORD)
+
+    page.goto(f"{page.base}/workbench/filings/{aic.pk}/")
+    page.click("#approve")
+    page.locator("#consequences").wait_for()
+    assert Filing.objects.get(pk=aic.pk).state != "approved"
+    assert critical_violations(page) == []
+    shot(page, f"guidance-approve-confirm-{language}", full_page=False)
+    page.click("#confirm")
+    page.locator(".message.success").wait_for()
+
+    assert Filing.objects.get(pk=aic.pk).state == "approved"
