@@ -223,6 +223,9 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     )
     payload = models.JSONField(_("payload"), null=True, blank=True)
     payload_hash = models.CharField(max_length=64, blank=True)
+    previous_payload = models.JSONField(
+        null=True, blank=True, help_text="the payload of the round before corrections: what the clerk compares with"
+    )
     references = models.JSONField(default=dict, blank=True, help_text="reference numbers of prerequisites")
     round = models.PositiveIntegerField(_("delivery round"), default=0)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -348,6 +351,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     def resend(self, *, form_version_id: int | None, payload: dict, payload_hash: str, references: dict) -> None:
         """After the applicant's corrections: a new round with the new payload; attempts and the last round's
         decision start over."""
+        self.previous_payload = self.payload  # the clerk sees what the corrections changed
         self.form_version_id, self.payload, self.payload_hash = form_version_id, payload, payload_hash
         self.references = references
         self.round += 1

@@ -75,7 +75,10 @@ def filing_can_decide(user: User, filing: Filing) -> bool:
 
 
 def filing_previous_payload(filing: Filing) -> dict | None:
-    """For an update: the payload the department held before (the enterprise's earlier filing with it)."""
+    """What the department saw before, to mark what changed: for a filing sent again after corrections, its
+    previous round's payload; for an update, the enterprise's earlier filing with the department."""
+    if filing.round > 1 and filing.previous_payload is not None:
+        return filing.previous_payload
     if filing.kind != FilingKind.UPDATE:
         return None
     earlier = (

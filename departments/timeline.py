@@ -66,4 +66,6 @@ def _sentence(e: dict, department: str) -> str:  # noqa: C901 - one line per kin
             return _("%(department)s's system did not accept the delivery: %(message)s") % params
         case "filing.redispatched":
             return _("Delivery to %(department)s was started again.") % params
+    if params["message"]:  # an event this list has no sentence for still says what it recorded
+        return _("%(department)s: %(message)s") % params if department else params["message"]
     return _("Recorded: %(department)s %(state)s") % {**params, "state": e.get("state") or ""}

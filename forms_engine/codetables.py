@@ -49,3 +49,26 @@ def industry_codes() -> dict[str, IndustryRow]:
 def industry_classes() -> dict[str, IndustryRow]:
     """Only the 4-digit classes: the level an applicant picks."""
     return {code: row for code, row in industry_codes().items() if row.level == "class"}
+
+
+@dataclass(frozen=True)
+class CountryRow:
+    code: str  # ISO 3166-1 alpha-3, what the forms store
+    name_zh: str
+    name_en: str
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[CountryRow, ...]:
+    """ISO 3166-1 countries and regions with their names in Chinese and English, from pycountry (its own
+    translations of the ISO names, not a table of ours); China first, then by code."""
+    import gettext
+
+    import pycountry
+
+    chinese = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"], fallback=True)
+    rows = [
+        CountryRow(c.alpha_3, chinese.gettext(c.name), getattr(c, "common_name", None) or c.name)
+        for c in pycountry.countries
+    ]
+    return tuple(sorted(rows, key=lambda r: (r.code != "CHN", r.code)))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from .spec import FieldSpec, FormSpec, ItemSpec
 from .transforms import (
     ANY,
@@ -51,14 +54,14 @@ def project_fields(fields: list[FieldSpec] | tuple[FieldSpec, ...], ctx: Context
             return values[name]
         spec = by_name.get(name)
         if spec is None:
-            raise TransformError(f"no field named {name!r} in this form")
+            raise TransformError(gettext("no field named “%(name)s” in this form") % {"name": name})
         if name in resolving:
-            raise TransformError(f"field {name!r} refers to itself through other fields")
+            raise TransformError(gettext("field “%(name)s” refers to itself through other fields") % {"name": name})
         resolving.add(name)
         try:
             transform = REGISTRY.get(spec.transform)
             if transform is None:
-                raise TransformError(f"unknown transform {spec.transform!r}")
+                raise TransformError(gettext("unknown transform “%(name)s”") % {"name": spec.transform})
             value = transform.fn(ctx, **spec.args)
         finally:
             resolving.discard(name)
@@ -138,9 +141,9 @@ def _kind_ok(kind: str, value: Any) -> bool:
 
 
 _KIND_WORDS = {
-    ITEM: "an item key", ITEMS: "a list of item keys", TEXT: "a text", INTEGER: "a whole number",
-    NUMBER: "a number", BOOLEAN: "true or false", TABLE: "an object", FIELDS: "a list of field mappings",
-    FIELD: "a field name", DEPARTMENT: "a department code", ANY: "a value",
+    ITEM: _("an item key"), ITEMS: _("a list of item keys"), TEXT: _("a text"), INTEGER: _("a whole number"),
+    NUMBER: _("a number"), BOOLEAN: _("true or false"), TABLE: _("an object"), FIELDS: _("a list of field mappings"),
+    FIELD: _("a field name"), DEPARTMENT: _("a department code"), ANY: _("a value"),
 }  # fmt: skip
 
 
@@ -155,41 +158,50 @@ def field_problems(
     inside an `each`."""
     transform = REGISTRY.get(spec.transform)
     if transform is None:
-        return [f"unknown transform “{spec.transform}”"]
+        return [gettext("unknown transform “%(name)s”") % {"name": spec.transform}]
     problems = []
     for name in spec.args:
         if name not in transform.params:
-            problems.append(f"“{spec.transform}” has no argument “{name}”")
+            problems.append(
+                gettext("“%(transform)s” has no argument “%(name)s”") % {"transform": spec.transform, "name": name}
+            )
     for name, param in transform.params.items():
         if name not in spec.args:
             if param.required:
-                problems.append(f"argument “{name}” is missing")
+                problems.append(gettext("argument “%(name)s” is missing") % {"name": name})
             continue
         value = spec.args[name]
         if not _kind_ok(param.kind, value):
-            problems.append(f"argument “{name}” must be {_KIND_WORDS[param.kind]}")
+            problems.append(
+                gettext("argument “%(name)s” must be %(kind)s") % {"name": name, "kind": _KIND_WORDS[param.kind]}
+            )
             continue
         if param.choices and value not in param.choices:
-            problems.append(f"argument “{name}” must be one of {', '.join(param.choices)}")
+            problems.append(
+                gettext("argument “%(name)s” must be one of %(choices)s")
+                % {"name": name, "choices": ", ".join(param.choices)}
+            )
         if param.kind == ITEM and not _path_exists(value, items, outer):
-            problems.append(f"unknown item “{value}”")
+            problems.append(gettext("unknown item “%(item)s”") % {"item": value})
         if param.kind == ITEMS:
-            problems += [f"unknown item “{v}”" for v in value if not _path_exists(v, items, outer)]
+            problems += [
+                gettext("unknown item “%(item)s”") % {"item": v} for v in value if not _path_exists(v, items, outer)
+            ]
         if param.kind == DEPARTMENT and departments is not None and value not in departments:
-            problems.append(f"unknown department “{value}”")
+            problems.append(gettext("unknown department “%(code)s”") % {"code": value})
         if param.kind == FIELD and value not in field_names:
-            problems.append(f"no field named “{value}” in this form")
+            problems.append(gettext("no field named “%(name)s” in this form") % {"name": value})
         if param.kind == FIELDS:
             parent = items.get(str(spec.args.get("item", "")).split(".")[0])
             sub_items = {f.key: f for f in parent.fields} if parent is not None else {}
             sub_names = [sub.get("name") for sub in value]
             for name in sorted({str(n) for n in sub_names if sub_names.count(n) > 1}):
-                problems.append(f"sub-field name “{name}” is used more than once")
+                problems.append(gettext("sub-field name “%(name)s” is used more than once") % {"name": name})
             for index, sub in enumerate(value):
                 try:
                     sub_spec = FieldSpec.from_dict(sub)
                 except (KeyError, TypeError):
-                    problems.append(f"sub-field {index + 1} needs a name and a transform")
+                    problems.append(gettext("sub-field %(n)d needs a name and a transform") % {"n": index + 1})
                     continue
                 problems += [
                     f"{sub_spec.name}: {p}" for p in field_problems(sub_spec, sub_items, departments, outer=items)
@@ -204,18 +216,18 @@ def form_problems(
     problems: dict[str, list[str]] = {}
     names = [f.name for f in form.fields]
     if not form.fields:
-        problems.setdefault("", []).append("the form has no fields")
+        problems.setdefault("", []).append(gettext("the form has no fields"))
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.setdefault(name, []).append("the field name is used more than once")
+        problems.setdefault(name, []).append(gettext("the field name is used more than once"))
     for name in sorted({f.group for f in form.fields if f.group} & set(names)):
-        problems.setdefault(name, []).append("a block has the same name as this field")
+        problems.setdefault(name, []).append(gettext("a block has the same name as this field"))
     field_names = set(names)
     for spec in form.fields:
         found = field_problems(spec, items, departments, field_names)
         if found:
             problems.setdefault(spec.name, []).extend(found)
     for cycle_field in _fields_in_cycles(form.fields):
-        problems.setdefault(cycle_field, []).append("refers to itself through other fields (a cycle)")
+        problems.setdefault(cycle_field, []).append(gettext("refers to itself through other fields (a cycle)"))
     return problems
 
 

@@ -112,6 +112,16 @@ def form_draft_open(*, form: DepartmentForm, user: Any) -> FormVersion:
         return draft
 
 
+def form_draft_discard(*, version: FormVersion) -> None:
+    """Throw a draft version away with its fields (it was never used: filings only ever use published versions).
+    Raises StateConflict for a published version, which never changes."""
+    with transaction.atomic():
+        version = FormVersion.objects.select_for_update().get(pk=version.pk)
+        _draft_only(version)
+        version.mappings.all().delete()
+        version.delete()
+
+
 def _draft_only(version: FormVersion) -> None:
     if version.is_published:
         raise StateConflict(_("A published form version cannot be changed; open a draft."), state=version.status)

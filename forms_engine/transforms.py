@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from . import codetables
 from .identity import department_codes
 from .spec import FieldSpec
@@ -47,15 +50,18 @@ class Transform:
     name: str
     fn: Callable[..., Any]
     params: dict[str, Param]
-    doc: str
+    doc: Any  # what it does, translated when shown (lazy)
 
 
 REGISTRY: dict[str, Transform] = {}
 
 
-def register(name: str, **params: Param) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register(name: str, *, doc: Any, **params: Param) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a transform under `name` with its parameters and `doc`, what it does (the mapping editor shows
+    it in the reader's language, so it is a marked message rather than the function's docstring)."""
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY[name] = Transform(name=name, fn=fn, params=params, doc=(fn.__doc__ or "").strip())
+        REGISTRY[name] = Transform(name=name, fn=fn, params=params, doc=doc)
         return fn
 
     return decorate
@@ -110,7 +116,9 @@ def _decimal(value: Any, what: str) -> Decimal:
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise TransformError(f"{what}: {value!r} is not a number") from None
+        raise TransformError(
+            gettext("%(what)s: “%(value)s” is not a number") % {"what": what, "value": value}
+        ) from None
 
 
 def _plain(number: Decimal, places: int = 6) -> str:
@@ -126,7 +134,7 @@ def _date(value: Any, what: str) -> dt.date:
             return dt.date.fromisoformat(f"{value}-01")
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise TransformError(f"{what}: {value!r} is not a date") from None
+        raise TransformError(gettext("%(what)s: “%(value)s” is not a date") % {"what": what, "value": value}) from None
 
 
 # --- Built-in national code tables (not configurable: they are standards) ---------------------------------------
@@ -183,15 +191,18 @@ CODE_TABLES = {
 # --- The transforms ----------------------------------------------------------------------------------------------
 
 
-@register("item", item=Param(ITEM))
+@register("item", item=Param(ITEM), doc=_("The item's value as typed (numbers and dates in canonical text form)."))
 def item_value(ctx: Context, *, item: str) -> Any:
-    """The item's value as typed (numbers and dates in canonical text form)."""
     return ctx.get(item)
 
 
-@register("label", item=Param(ITEM), sep=Param(TEXT, required=False))
+@register(
+    "label",
+    item=Param(ITEM),
+    sep=Param(TEXT, required=False),
+    doc=_("The Chinese label of an enum value (several joined by `sep` for a multiple choice)."),
+)
 def choice_label(ctx: Context, *, item: str, sep: str = "、") -> Any:
-    """The Chinese label of an enum value (several joined by `sep` for a multiple choice)."""
     value = ctx.get(item)
     spec = ctx.spec(item)
     if value is None:
@@ -201,14 +212,17 @@ def choice_label(ctx: Context, *, item: str, sep: str = "、") -> Any:
     for v in values:
         label = spec.choice_label(v) if spec is not None else None
         if label is None:
-            raise TransformError(f"{item}: {v!r} is not one of its choices")
+            raise TransformError(
+                gettext("%(item)s: “%(value)s” is not one of its choices") % {"item": item, "value": v}
+            )
         labels.append(label)
     return sep.join(labels)
 
 
-@register("coalesce", items=Param(ITEMS))
+@register(
+    "coalesce", items=Param(ITEMS), doc=_("The first of the items that has a value (op_address, else reg_address).")
+)
 def coalesce(ctx: Context, *, items: list[str]) -> Any:
-    """The first of the items that has a value (op_address, else reg_address)."""
     for path in items:
         value = ctx.get(path)
         if value is not None:
@@ -216,17 +230,21 @@ def coalesce(ctx: Context, *, items: list[str]) -> Any:
     return None
 
 
-@register("constant", value=Param(ANY))
+@register(
+    "constant", value=Param(ANY), doc=_("A fixed value the department's form expects (e.g. the division 441900).")
+)
 def constant(ctx: Context, *, value: Any) -> Any:
-    """A fixed value the department's form expects (e.g. the division 441900)."""
     return value
 
 
 @register(
-    "yuan_to_wan", item=Param(ITEM), currency_item=Param(ITEM, required=False), with_unit=Param(BOOLEAN, required=False)
+    "yuan_to_wan",
+    item=Param(ITEM),
+    currency_item=Param(ITEM, required=False),
+    with_unit=Param(BOOLEAN, required=False),
+    doc=_('Yuan → 万 (÷10,000, up to 6 decimals); with the unit: "213万元", or "200万美元" for a foreign currency.'),
 )
 def yuan_to_wan(ctx: Context, *, item: str, currency_item: str = "", with_unit: bool = False) -> Any:
-    """Yuan → 万 (÷10,000, up to 6 decimals); with the unit: "213万元", or "200万美元" for a foreign currency."""
     value = ctx.get(item)
     if value is None:
         return None
@@ -249,11 +267,11 @@ def yuan_to_wan(ctx: Context, *, item: str, currency_item: str = "", with_unit: 
     currency_item=Param(ITEM, required=False),
     rates=Param(TABLE, required=False),
     unit=Param(TEXT, required=False, choices=("yuan", "wan")),
+    doc=_("An amount in US dollars at the configured rate (CNY per USD); other currencies via `rates` (CNY per unit)."),
 )
 def to_usd(
     ctx: Context, *, item: str, rate: Any, currency_item: str = "", rates: dict | None = None, unit: str = "yuan"
 ) -> Any:
-    """An amount in US dollars at the configured rate (CNY per USD); other currencies via `rates` (CNY per unit)."""
     value = ctx.get(item)
     if value is None:
         return None
@@ -265,57 +283,83 @@ def to_usd(
         elif rates and currency in rates:
             cny = amount * _decimal(rates[currency], f"rates.{currency}")
         else:
-            raise TransformError(f"no conversion rate for {currency}")
+            raise TransformError(gettext("no conversion rate for %(currency)s") % {"currency": currency})
         per_usd = _decimal(rate, "rate")
         if per_usd <= 0:
-            raise TransformError("rate must be positive")
+            raise TransformError(gettext("the rate must be positive"))
         amount = cny / per_usd
     if unit == "wan":
         return _plain(amount / 10000, 4)
     return _plain(amount, 2)
 
 
-@register("id_type_code", item=Param(ITEM), table=Param(TEXT, choices=tuple(ID_TYPE_TABLES)))
+@register(
+    "id_type_code",
+    item=Param(ITEM),
+    table=Param(TEXT, choices=tuple(ID_TYPE_TABLES)),
+    doc=_("A department's own code for an ID type (tax: 201 居民身份证 …); the applicant never picks these codes."),
+)
 def id_type_code(ctx: Context, *, item: str, table: str) -> Any:
-    """A department's own code for an ID type (tax: 201 居民身份证 …); the applicant never picks these codes."""
     value = ctx.get(item)
     if value is None:
         return None
     code = ID_TYPE_TABLES[table].get(value)
     if code is None:
-        raise TransformError(f"{item}: the {table} code list has no code for {value!r}")
+        raise TransformError(
+            gettext("%(item)s: the %(table)s code list has no code for “%(value)s”")
+            % {"item": item, "table": table, "value": value}
+        )
     return code
 
 
-@register("code", item=Param(ITEM), table=Param(TEXT, choices=tuple(CODE_TABLES)))
+@register(
+    "code",
+    item=Param(ITEM),
+    table=Param(TEXT, choices=tuple(CODE_TABLES)),
+    doc=_(
+        "A national standard code derived from an item: reg_type (登记注册类型), economic_type (GB/T 12402), "
+        "depositor_category (存款人类别)."
+    ),
+)
 def standard_code(ctx: Context, *, item: str, table: str) -> Any:
-    """A national standard code derived from an item: reg_type (登记注册类型), economic_type (GB/T 12402),
-    depositor_category (存款人类别)."""
     value = ctx.get(item)
     if value is None:
         return None
     code = CODE_TABLES[table].get(value)
     if code is None:
-        raise TransformError(f"{item}: no {table} code for {value!r}")
+        raise TransformError(
+            gettext("%(item)s: no %(table)s code for “%(value)s”") % {"item": item, "table": table, "value": value}
+        )
     return code
 
 
-@register("map_value", item=Param(ITEM), table=Param(TABLE), default=Param(ANY, required=False))
+@register(
+    "map_value",
+    item=Param(ITEM),
+    table=Param(TABLE),
+    default=Param(ANY, required=False),
+    doc=_("A configurable lookup (e.g. industry section → work-injury risk class); `default` when not listed."),
+)
 def map_value(ctx: Context, *, item: str, table: dict, default: Any = None) -> Any:
-    """A configurable lookup (e.g. industry section → work-injury risk class); `default` when not listed."""
     value = ctx.get(item)
     if value is None:
         return None
     if str(value) in table:
         return table[str(value)]
     if default is None:
-        raise TransformError(f"{item}: {value!r} is not in the table and there is no default")
+        raise TransformError(
+            gettext("%(item)s: “%(value)s” is not in the table and there is no default")
+            % {"item": item, "value": value}
+        )
     return default
 
 
-@register("division_12", item=Param(ITEM))
+@register(
+    "division_12",
+    item=Param(ITEM),
+    doc=_('The 12-digit statistical division: town code + "000" (441900004 → 441900004000).'),
+)
 def division_12(ctx: Context, *, item: str) -> Any:
-    """The 12-digit statistical division: town code + "000" (441900004 → 441900004000)."""
     value = ctx.get(item)
     return None if value is None else f"{value}000"
 
@@ -326,27 +370,30 @@ def _industry(ctx: Context, item: str) -> codetables.IndustryRow | None:
         return None
     row = codetables.industry_codes().get(str(value))
     if row is None:
-        raise TransformError(f"{item}: {value!r} is not a GB/T 4754-2017 code")
+        raise TransformError(
+            gettext("%(item)s: “%(value)s” is not a GB/T 4754-2017 code") % {"item": item, "value": value}
+        )
     return row
 
 
-@register("industry_section", item=Param(ITEM))
+@register("industry_section", item=Param(ITEM), doc=_("The GB/T 4754 section letter (A–T) of an industry class."))
 def industry_section(ctx: Context, *, item: str) -> Any:
-    """The GB/T 4754 section letter (A–T) of an industry class."""
     row = _industry(ctx, item)
     return row and row.section
 
 
-@register("industry_name", item=Param(ITEM))
+@register("industry_name", item=Param(ITEM), doc=_("The Chinese name of an industry class."))
 def industry_name(ctx: Context, *, item: str) -> Any:
-    """The Chinese name of an industry class."""
     row = _industry(ctx, item)
     return row and row.name_zh
 
 
-@register("industry_division", item=Param(ITEM))
+@register(
+    "industry_division",
+    item=Param(ITEM),
+    doc=_("The 2-digit GB/T 4754 division of an industry class (e.g. 5179 → 51)."),
+)
 def industry_division(ctx: Context, *, item: str) -> Any:
-    """The 2-digit GB/T 4754 division of an industry class (e.g. 5179 → 51)."""
     value = ctx.get(item)
     return None if value is None else str(value)[:2]
 
@@ -362,35 +409,38 @@ def transform_names() -> list[str]:
     return sorted(name for name in REGISTRY if name not in ALIASES)
 
 
-@register("town_name", item=Param(ITEM))
+@register("town_name", item=Param(ITEM), doc=_("The Chinese name of a Dongguan town or subdistrict."))
 def town_name(ctx: Context, *, item: str) -> Any:
-    """The Chinese name of a Dongguan town or subdistrict."""
     value = ctx.get(item)
     if value is None:
         return None
     row = codetables.towns().get(str(value))
     if row is None:
-        raise TransformError(f"{item}: {value!r} is not a Dongguan town code")
+        raise TransformError(
+            gettext("%(item)s: “%(value)s” is not a Dongguan town code") % {"item": item, "value": value}
+        )
     return row.name_zh
 
 
-@register("date_compact", item=Param(ITEM))
+@register("date_compact", item=Param(ITEM), doc=_("A date as YYYYMMDD."))
 def date_compact(ctx: Context, *, item: str) -> Any:
-    """A date as YYYYMMDD."""
     value = ctx.get(item)
     return None if value is None else _date(value, item).strftime("%Y%m%d")
 
 
-@register("month_compact", item=Param(ITEM))
+@register("month_compact", item=Param(ITEM), doc=_("A date or month as YYYYMM."))
 def month_compact(ctx: Context, *, item: str) -> Any:
-    """A date or month as YYYYMM."""
     value = ctx.get(item)
     return None if value is None else _date(value, item).strftime("%Y%m")
 
 
-@register("term_end", start_item=Param(ITEM), years_item=Param(ITEM))
+@register(
+    "term_end",
+    start_item=Param(ITEM),
+    years_item=Param(ITEM),
+    doc=_("The last day of the term of operation, or 长期 when no term is set."),
+)
 def term_end(ctx: Context, *, start_item: str, years_item: str) -> Any:
-    """The last day of the term of operation, or 长期 when no term is set."""
     years = ctx.get(years_item)
     if years is None:
         return "长期"
@@ -405,16 +455,14 @@ def term_end(ctx: Context, *, start_item: str, years_item: str) -> Any:
     return (end - dt.timedelta(days=1)).isoformat()
 
 
-@register("term_label", item=Param(ITEM))
+@register("term_label", item=Param(ITEM), doc=_('The term of operation as written on forms: "20年" or 长期.'))
 def term_label(ctx: Context, *, item: str) -> Any:
-    """The term of operation as written on forms: "20年" or 长期."""
     years = ctx.get(item)
     return "长期" if years is None else f"{int(years)}年"
 
 
-@register("phone_area", item=Param(ITEM))
+@register("phone_area", item=Param(ITEM), doc=_("The area code of a landline (0769); empty for a mobile number."))
 def phone_area(ctx: Context, *, item: str) -> Any:
-    """The area code of a landline (0769); empty for a mobile number."""
     value = ctx.get(item)
     if value is None:
         return None
@@ -422,9 +470,8 @@ def phone_area(ctx: Context, *, item: str) -> Any:
     return "0769" if digits.startswith("0769") else ""
 
 
-@register("phone_number", item=Param(ITEM))
+@register("phone_number", item=Param(ITEM), doc=_("The number without area code (landline) or the mobile number."))
 def phone_number(ctx: Context, *, item: str) -> Any:
-    """The number without area code (landline) or the mobile number."""
     value = ctx.get(item)
     if value is None:
         return None
@@ -432,9 +479,14 @@ def phone_number(ctx: Context, *, item: str) -> Any:
     return digits[4:] if digits.startswith("0769") else digits
 
 
-@register("scope_part", item=Param(ITEM), index=Param(INTEGER), sep=Param(TEXT, required=False))
+@register(
+    "scope_part",
+    item=Param(ITEM),
+    index=Param(INTEGER),
+    sep=Param(TEXT, required=False),
+    doc=_("The n-th activity of the business scope (0 = main activity); empty when there are fewer."),
+)
 def scope_part(ctx: Context, *, item: str, index: int, sep: str = "；") -> Any:
-    """The n-th activity of the business scope (0 = main activity); empty when there are fewer."""
     value = ctx.get(item)
     if value is None:
         return None
@@ -443,68 +495,87 @@ def scope_part(ctx: Context, *, item: str, index: int, sep: str = "；") -> Any:
     return parts[index] if index < len(parts) else None
 
 
-@register("bool_label", item=Param(ITEM), true=Param(TEXT, required=False), false=Param(TEXT, required=False))
+@register(
+    "bool_label",
+    item=Param(ITEM),
+    true=Param(TEXT, required=False),
+    false=Param(TEXT, required=False),
+    doc=_("A yes/no item as the department writes it (是/否, 1/0 …)."),
+)
 def bool_label(ctx: Context, *, item: str, true: str = "是", false: str = "否") -> Any:
-    """A yes/no item as the department writes it (是/否, 1/0 …)."""
     value = ctx.get(item)
     if value is None:
         return None
     return true if value is True else false
 
 
-@register("join", items=Param(ITEMS), sep=Param(TEXT, required=False))
+@register(
+    "join",
+    items=Param(ITEMS),
+    sep=Param(TEXT, required=False),
+    doc=_("Several items joined into one text (empty ones left out)."),
+)
 def join(ctx: Context, *, items: list[str], sep: str = " ") -> Any:
-    """Several items joined into one text (empty ones left out)."""
     values = [str(v) for v in (ctx.get(p) for p in items) if v is not None]
     return sep.join(values) if values else None
 
 
-@register("count", item=Param(ITEM))
+@register("count", item=Param(ITEM), doc=_("How many entries a list item has (e.g. number of investors)."))
 def count(ctx: Context, *, item: str) -> Any:
-    """How many entries a list item has (e.g. number of investors)."""
     value = ctx.get(item)
     return None if value is None else len(value)
 
 
-@register("rate_fraction", item=Param(ITEM))
+@register("rate_fraction", item=Param(ITEM), doc=_("A percentage as a fraction (12 → 0.12)."))
 def rate_fraction(ctx: Context, *, item: str) -> Any:
-    """A percentage as a fraction (12 → 0.12)."""
     value = ctx.get(item)
     return None if value is None else _plain(_decimal(value, item) / 100, 4)
 
 
-@register("reference", department=Param(DEPARTMENT))
+@register(
+    "reference",
+    department=Param(DEPARTMENT),
+    doc=_("The reference number a prerequisite department gave (e.g. COMMERCE's 备案表编号 for CUSTOMS)."),
+)
 def reference(ctx: Context, *, department: str) -> Any:
-    """The reference number a prerequisite department gave (e.g. COMMERCE's 备案表编号 for CUSTOMS)."""
     return ctx.references.get(department)
 
 
-@register("field", field=Param(FIELD))
+@register("field", field=Param(FIELD), doc=_("The value of another field of the same form."))
 def same_as_field(ctx: Context, *, field: str) -> Any:
-    """The value of another field of the same form."""
     if ctx.field_value is None:
-        raise TransformError("field references need a form")
+        raise TransformError(gettext("field references need a form"))
     return ctx.field_value(field)
 
 
-@register("share_percent", item=Param(ITEM), total_item=Param(ITEM))
+@register(
+    "share_percent",
+    item=Param(ITEM),
+    total_item=Param(ITEM),
+    doc=_("An amount as a percentage of a total, 2 decimals (an investor's share of the registered capital)."),
+)
 def share_percent(ctx: Context, *, item: str, total_item: str) -> Any:
-    """An amount as a percentage of a total, 2 decimals (an investor's share of the registered capital)."""
     value, total = ctx.get(item), ctx.get(total_item)
     if value is None or total is None:
         return None
     whole = _decimal(total, total_item)
     if whole == 0:
-        raise TransformError(f"{total_item} is zero")
+        raise TransformError(gettext("%(item)s is zero") % {"item": total_item})
     return _plain(_decimal(value, item) * 100 / whole, 2)
 
 
-@register("each", item=Param(ITEM), fields=Param(FIELDS))
+@register(
+    "each",
+    item=Param(ITEM),
+    fields=Param(FIELDS),
+    doc=_(
+        "A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry "
+        '(a path starting with ^ reads the whole application, e.g. "^reg_capital").'
+    ),
+)
 def each(ctx: Context, *, item: str, fields: list[dict]) -> Any:
-    """A list item projected entry by entry; `fields` are mappings whose item paths are relative to the entry
-    (a path starting with ^ reads the whole application, e.g. "^reg_capital")."""
     if ctx.projector is None:
-        raise TransformError("lists are projected within a form")
+        raise TransformError(gettext("lists are projected within a form"))
     entries = ctx.get(item)
     if entries is None:
         return None

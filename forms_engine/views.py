@@ -15,12 +15,19 @@ from django.views.decorators.http import require_POST
 from portal.errors import PortalError, StateConflict
 from portal.permissions import admin_required, reader_required
 
-from .forms import FieldMappingForm, PublishForm
+from .forms import FieldMappingForm, PublishForm, item_paths
 from .models import DataItem, DepartmentForm, FieldMapping, FormVersion
 from .projection import field_problems, referenced_items
 from .samples import SAMPLE_REFERENCES, preview_samples
 from .selectors import data_item_specs, department_forms, form_draft, form_version_spec, form_versions_current
-from .services import field_mapping_delete, field_mapping_save, form_draft_open, form_version_publish, mapping_preview
+from .services import (
+    field_mapping_delete,
+    field_mapping_save,
+    form_draft_discard,
+    form_draft_open,
+    form_version_publish,
+    mapping_preview,
+)
 from .transforms import REGISTRY, transform_names
 
 
@@ -85,13 +92,15 @@ def form_detail(request: HttpRequest, code: str) -> HttpResponse:
             "versions": form.versions.order_by("-number"),
             "rows": [(m, problems.get(m.pk, [])) for m in version.mappings.all()],
             "editable": not version.is_published and request.user.is_portal_admin,
-            "new_form": FieldMappingForm(initial={"transform": "item", "args": {"item": ""}}),
+            "new_form": _mapping_form(version, initial={"transform": "item"}) if not version.is_published else None,
+            "item_paths": item_paths(),
             "publish_form": PublishForm(),
             "samples": list(samples),
             "transforms": [
                 {
                     "name": name,
                     "doc": REGISTRY[name].doc,
+                    "params": REGISTRY[name].params,
                     "signature": ", ".join(
                         f"{arg}{'' if p.required else '?'}: {p.kind}" for arg, p in REGISTRY[name].params.items()
                     ),
@@ -167,12 +176,13 @@ def mapping_edit(request: HttpRequest, code: str, number: str, mapping_id: int) 
         return HttpResponse(_("A published form version cannot be changed; open a draft."), status=409)
     mapping = get_object_or_404(version.mappings, pk=mapping_id)
     if request.method == "GET":
-        return _row(request, mapping, version, FieldMappingForm(instance=mapping))
+        return _row(request, mapping, version, _mapping_form(version, mapping))
     if request.POST.get("cancel"):
         return _row(request, mapping, version)
-    edit_form = FieldMappingForm(request.POST, instance=FieldMapping.objects.get(pk=mapping.pk))
+    edit_form = _mapping_form(version, FieldMapping.objects.get(pk=mapping.pk), data=request.POST)
     if not edit_form.is_valid():
-        return _row(request, mapping, version, edit_form, status=400)
+        # 422: shown in the row (htmx swaps it), each problem at its input, nothing typed lost.
+        return _row(request, mapping, version, edit_form, status=422)
     mapping = field_mapping_save(version=version, mapping=mapping, **edit_form.cleaned_data)
     return _row(request, mapping, version)
 
@@ -185,7 +195,7 @@ def mapping_add(request: HttpRequest, code: str, number: str) -> HttpResponse:
         version = _editable_draft(form, number)
     except StateConflict:
         return HttpResponse(_("A published form version cannot be changed; open a draft."), status=409)
-    new_form = FieldMappingForm(request.POST)
+    new_form = _mapping_form(version, data=request.POST)
     if new_form.is_valid():
         field_mapping_save(version=version, **new_form.cleaned_data)
         messages.success(request, _("Field “%(name)s” added to the draft.") % {"name": new_form.cleaned_data["name"]})
@@ -196,6 +206,39 @@ def mapping_add(request: HttpRequest, code: str, number: str) -> HttpResponse:
             % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in new_form.errors.items())},
         )
     return redirect(_detail_url(form, version))
+
+
+def _mapping_form(
+    version: FormVersion, mapping: FieldMapping | None = None, data=None, initial=None
+) -> FieldMappingForm:
+    """The structured editor of one mapping of a draft: the other fields' names for a "field" argument, and the
+    URL that redraws the arguments when another transform is chosen."""
+    return FieldMappingForm(
+        data,
+        instance=mapping,
+        initial=initial,
+        auto_id=f"m{mapping.pk}-%s" if mapping else "new-%s",
+        field_names=tuple(version.mappings.exclude(pk=getattr(mapping, "pk", None)).values_list("name", flat=True)),
+        fields_url=reverse("forms:mapping-fields", args=[version.form.department_code, version.number])
+        + (f"?mapping={mapping.pk}" if mapping else ""),
+    )
+
+
+@admin_required
+def mapping_fields(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """The inputs of a mapping redrawn for the transform chosen (htmx): name, block and flag as typed, the new
+    transform's arguments, filled where they share a name with the old ones."""
+    version = get_object_or_404(_form(code).versions, number=number)
+    mapping = version.mappings.filter(pk=request.GET.get("mapping") or None).first()
+    initial = {
+        "name": request.GET.get("name", ""),
+        "group": request.GET.get("group", ""),
+        "transform": request.GET.get("transform", "item"),
+        "required": bool(request.GET.get("required")),
+    }
+    return render(
+        request, "forms_engine/_mapping_fields.html", {"form": _mapping_form(version, mapping, initial=initial)}
+    )
 
 
 @admin_required
@@ -235,6 +278,28 @@ def form_publish(request: HttpRequest, code: str, number: str) -> HttpResponse:
             % {"n": version.number, "form": form.title},
         )
     return redirect(_detail_url(form, version))
+
+
+@admin_required
+def draft_discard(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """GET: ask, saying what is lost; POST: discard the draft version and go back to the published one."""
+    form = _form(code)
+    version = get_object_or_404(form.versions, number=number)
+    if request.method == "POST":
+        try:
+            form_draft_discard(version=version)
+        except StateConflict:
+            messages.error(request, _("A published form version cannot be changed; open a draft."))
+            return redirect(_detail_url(form, version))
+        messages.success(request, _("Draft version %(n)d was discarded.") % {"n": number})
+        return redirect("forms:detail", form.department_code)
+    if version.is_published:
+        return redirect(_detail_url(form, version))
+    return render(
+        request,
+        "forms_engine/discard.html",
+        {"form": form, "version": version, "fields": version.mappings.count()},
+    )
 
 
 @reader_required

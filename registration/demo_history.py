@@ -9,8 +9,8 @@ fall after "now" are left where they would be today (submitted, in progress, fil
 Everything is written with `bulk_create` in one transaction, so 10,000 registrations take seconds. History
 applications belong to applicant accounts named `history_…` (no usable password); the count of their applications
 is what `history_ensure(registrations=N)` tops up to N, so running it again adds nothing.
-Not generated: audit events, notifications and filing payloads (a history filing shows no department form and
-has no PDF copy).
+Every released filing carries its department's form filled from the registration's data, as the real release
+would, so a clerk who opens one decides on a complete form. Not generated: audit events and notifications.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
+from departments.filings import payload_hash
 from departments.models import AdapterKind, Department, Filing, FilingState
 from departments.routing import RoutingFacts
 from departments.selectors import departments_routed
 from forms_engine import codetables
-from forms_engine.samples import _shipped
-from forms_engine.selectors import forms_current
+from forms_engine.projection import project
+from forms_engine.samples import _shipped, with_issued
+from forms_engine.selectors import data_item_specs, forms_current
 from portal.bulk import rows_insert
 from portal.calendar import beijing_date, beijing_today
 from portal.models import Role, User
@@ -277,7 +279,9 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     departments = {d.code: d for d in Department.objects.prefetch_related("prerequisites")}
     prerequisites = {code: d.prerequisite_codes for code, d in departments.items()}
     http = {code for code, d in departments.items() if d.adapter_kind == AdapterKind.HTTP}
-    versions = {code: form.version_id for code, form in forms_current().items()}
+    forms = forms_current()
+    versions = {code: form.version_id for code, form in forms.items()}
+    filled = _FormFiller(forms, data_item_specs())
     clerks = {u.department.code: u for u in User.objects.filter(role=Role.CLERK).select_related("department")}
     applicants = _applicants(registrations)
     names = _Names(rng)
@@ -355,7 +359,7 @@ def history_ensure(*, registrations: int, now: dt.datetime | None = None, seed: 
     )
     filings = []
     for plan, application_id in zip(planned, application_ids, strict=True):
-        filings += _filing_rows(plan, application_id, departments, versions, clerks, now)
+        filings += _filing_rows(plan, application_id, departments, versions, clerks, now, filled)
     rows_insert(Filing, filings)
     aic_clerk = clerks.get("AIC")
     rows_insert(
@@ -399,6 +403,23 @@ def _application_row(plan: dict) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class _FormFiller:
+    """A released filing's payload and its hash: the department's current form filled from the plan's data."""
+
+    def __init__(self, forms: dict, items: dict):
+        self.forms, self.items = forms, items
+
+    def payload(self, code: str, plan: dict, *, licensed: bool) -> dict[str, Any]:
+        current = self.forms.get(code)
+        if current is None:
+            return {}
+        data = plan["data"]
+        if licensed and plan["licensed_at"] is not None:
+            data = with_issued(data, uscc=plan["uscc"], established_on=beijing_date(plan["licensed_at"]))
+        projection = project(data, current.spec, self.items, {})
+        return {"payload": projection.payload, "payload_hash": payload_hash(projection.payload)}
+
+
 def _filing_rows(
     plan: dict,
     application_id: int,
@@ -406,6 +427,7 @@ def _filing_rows(
     versions: dict[str, int],
     clerks: dict[str, User],
     now: dt.datetime,
+    filled: _FormFiller,
 ) -> Iterable[dict[str, Any]]:
     """Where each routed department's filing stands today (none but AIC's before the licence), as column values."""
     for number, t in enumerate(plan["timelines"]):
@@ -425,7 +447,11 @@ def _filing_rows(
                 "round": 0,
                 "updated_at": created,
             }
-        elif t.dispatched > now:
+            yield row
+            continue
+        # AIC's form is filled before the licence exists; the others read what it issued (USCC, date …).
+        row |= filled.payload(t.code, plan, licensed=t.code != "AIC")
+        if t.dispatched > now:
             row |= {"state": FilingState.QUEUED}
         else:
             row |= {

@@ -139,11 +139,10 @@ def names_similar(name_zh: str, *, exclude_enterprise_id: int | None = None, lim
     part = trade_name_part(name_zh)
     if len(part) < 2:
         return []
-    candidates = (
-        NameReservation.objects.filter(enterprise__isnull=False, name_key__contains=part[:2])
-        .exclude(enterprise_id=exclude_enterprise_id)
-        .values_list("name_zh", flat=True)[:200]
-    )
+    registered = NameReservation.objects.filter(enterprise__isnull=False, name_key__contains=part[:2])
+    if exclude_enterprise_id is not None:
+        registered = registered.exclude(enterprise_id=exclude_enterprise_id)
+    candidates = registered.values_list("name_zh", flat=True)[:200]
     ranked = sorted(
         ((difflib.SequenceMatcher(None, part, trade_name_part(n)).ratio(), n) for n in candidates),
         key=lambda pair: -pair[0],

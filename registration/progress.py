@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.models import Filing, FilingState
+from departments.models import Department, Filing, FilingState
 from forms_engine.display import item_label
 
 
@@ -21,9 +21,10 @@ def limit_text(hours: int) -> str:
     return _("%(n)d hours") % {"n": hours}
 
 
-def filing_rows(filings: list[Filing]) -> list[dict[str, Any]]:
+def filing_rows(filings: list[Filing], routed: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Each filing with its state explained: which departments it still waits for, the time limit, the expected
-    date of the decision (dispatch + limit) and whether it is late, and the correction items by label."""
+    date of the decision (dispatch + limit) and whether it is late, and the correction items by label. A routed
+    department that has no filing yet (before the licence) is listed too, as waiting for the licence."""
     by_code = {f.department.code: f for f in filings}
     now = timezone.now()
     rows = []
@@ -42,8 +43,25 @@ def filing_rows(filings: list[Filing]) -> list[dict[str, Any]]:
                 "late": f.state == FilingState.DISPATCHED and f.due_at is not None and f.due_at < now,
                 "correction_labels": [item_label(key) for key in f.correction_items or []],
                 "explanation": _explain(f, waits_for),
+                "department": f.department,
             }
         )
+    missing = [code for code in routed if code not in by_code]
+    departments = {d.code: d for d in Department.objects.filter(code__in=missing)} if missing else {}
+    for code in missing:
+        if code in departments:
+            rows.append(
+                {
+                    "filing": None,
+                    "department": departments[code],
+                    "waits_for": [],
+                    "limit": limit_text(departments[code].sla_hours),
+                    "due_at": None,
+                    "late": False,
+                    "correction_labels": [],
+                    "explanation": _("Sent once the business licence is issued."),
+                }
+            )
     return rows
 
 

@@ -41,7 +41,7 @@ from .services import (
     application_update_data,
     application_withdraw,
 )
-from .wizard import field_view, parse_post, problem_list, steps
+from .wizard import field_view, list_or_person_edit, parse_post, problem_list, steps
 
 
 def reason_text(reason: Reason) -> str:
@@ -239,6 +239,16 @@ def _go(request: HttpRequest, application: Application, keys: list[str], key: st
     return redirect(url)
 
 
+def _edit_entry(request: HttpRequest, application: Application, current, editable: list, go: str) -> HttpResponse:
+    """A "Same as the legal representative" or "Remove" button of the section: change that person or list entry,
+    then show the section again at it."""
+    changed = list_or_person_edit(application.data, editable, go)
+    if changed is not None:
+        application_update_data(application=application, user=request.user, data=changed)
+    anchor = go.partition(":")[2].split(".")[0]
+    return redirect(reverse("registration:section", args=[application.pk, current.key]) + f"#f-{anchor}")
+
+
 @login_required
 def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """One step of the wizard. Every change is saved at once (htmx) and checked as typed; Next/Back save too."""
@@ -259,6 +269,9 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         except PortalError as exc:
             problems = exc.errors
         application.refresh_from_db()
+        go = request.POST.get("go", "")
+        if go.startswith(("copy:", "remove:")):
+            return _edit_entry(request, application, current, editable, go)
         if request.htmx and "go" not in request.POST:
             return render(
                 request,
@@ -389,7 +402,7 @@ def _progress_context(application: Application) -> dict:
     return {
         "application": application,
         "filings": filings,
-        "rows": filing_rows(filings),
+        "rows": filing_rows(filings, application.routed),
         "overall": overall(filings, application.routed),
         "live": not application.is_final,
     }

@@ -17,7 +17,9 @@ from forms_engine.spec import ItemSpec
 
 MAX_ENTRIES = 20
 # Limits from this length up are shown as a counter under the input.
-COUNTED_FROM = 30
+COUNTED_FROM = 50
+# Choice lists longer than this get a filter box (countries and regions: 249).
+FILTER_FROM = 40
 
 
 @dataclass
@@ -43,12 +45,21 @@ class FieldView:
     children: list[FieldView] = field(default_factory=list)
     entries: list[list[FieldView]] = field(default_factory=list)
     max_length: int | None = None
+    filterable: bool = False  # a long list of choices gets a box that narrows it as one types
     input_type: str = "text"
     inputmode: str = ""
 
     @property
     def dom_id(self) -> str:
         return "f-" + self.path.replace(".", "-")
+
+    @property
+    def copyable(self) -> bool:
+        """A person (or a list of people) that can take the legal representative's details with one button."""
+        if self.readonly or self.path == COPY_SOURCE or "." in self.path:
+            return False
+        children = self.children or (self.entries[0] if self.entries else [])
+        return {"name", "id_number"} <= {c.path.rsplit(".", 1)[-1] for c in children}
 
     @property
     def counted(self) -> bool:
@@ -74,7 +85,7 @@ class FieldView:
 
 def _widget(item: ItemSpec) -> tuple[str, str, str]:
     """(widget, input type, inputmode) for an item."""
-    if item.key == "town_code":
+    if item.key == "town_code" or "country_alpha3" in item.validators:
         return "select", "", ""
     if item.key == "industry_code":
         return "industry", "text", ""
@@ -104,6 +115,11 @@ def _choices(item: ItemSpec, value: Any) -> list[Choice]:
         return [
             Choice(t.code, f"{t.name_en}" if english() else t.name_zh, t.code == value)
             for t in codetables.towns().values()
+        ]
+    if "country_alpha3" in item.validators:
+        return [
+            Choice(c.code, f"{c.name_en if english() else c.name_zh} ({c.code})", c.code == value)
+            for c in codetables.countries()
         ]
     selected = set(value) if isinstance(value, list) else {value}
     return [Choice(c.value, c.label_en if english() else c.label, c.value in selected) for c in item.choices]
@@ -143,8 +159,9 @@ def field_view(
             ]
             for i, row in enumerate(rows[:MAX_ENTRIES])
         ]
-    elif item.type == "enum" or item.key == "town_code":
+    elif item.type == "enum" or item.key == "town_code" or "country_alpha3" in item.validators:
         view.choices = _choices(item, value)
+        view.filterable = len(view.choices) > FILTER_FROM
     return view
 
 
@@ -246,3 +263,33 @@ def steps(sections, problems: dict[str, list[str]]) -> list[Step]:
         Step(s.key, s.title_en if english() else s.title, len({p.path for p in counted if p.section == s.key}))
         for s in sections
     ]
+
+
+# The person whose details other people of the form most often share (finance officer, liaison, an investor).
+COPY_SOURCE = "legal_rep"
+
+
+def list_or_person_edit(data: dict, items: list[ItemSpec], action: str) -> dict[str, Any] | None:
+    """The item data after a "copy:<path>" (the legal representative's details into a person or list entry, the
+    sub-fields both have) or "remove:<list>.<i>" (one entry of a list) button, as {item key: new value}; None when
+    the action does not name an editable person or entry. Pure."""
+    verb, _colon, path = action.partition(":")
+    key, _dot, rest = path.partition(".")
+    item = next((i for i in items if i.key == key), None)
+    if item is None or verb not in ("copy", "remove") or key == COPY_SOURCE:
+        return None
+    source = data.get(COPY_SOURCE) if isinstance(data.get(COPY_SOURCE), dict) else {}
+    shared = {sub.key: source[sub.key] for sub in item.fields if source.get(sub.key) not in (None, "")}
+    if item.type == "person" and verb == "copy" and not rest:
+        current = data.get(key) if isinstance(data.get(key), dict) else {}
+        return {key: {**current, **shared}}
+    if item.type != "list" or not rest.isdigit():
+        return None
+    rows = [dict(row) for row in data.get(key) or [] if isinstance(row, dict)]
+    index = int(rest)
+    if verb == "remove":
+        return {key: rows[:index] + rows[index + 1 :]} if index < len(rows) else None
+    while len(rows) <= index:
+        rows.append({})
+    rows[index] = {**rows[index], **shared}
+    return {key: rows}

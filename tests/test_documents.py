@@ -180,3 +180,18 @@ def test_the_public_page_shows_what_a_printed_licence_carries_as_registered_now(
     for shown in (data["legal_rep"]["name"], data["reg_address"], data["business_scope"], "万元"):
         assert shown in facts
     assert enterprise.data["legal_rep"]["id_number"] not in page
+
+
+def test_the_receipt_of_a_thirteen_department_registration_fits_one_page(trader, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    from registration.documents import receipt_pdf
+
+    application = trader.applications.get(kind="new_company")
+    _document, pdf = receipt_pdf(application)
+
+    assert application.filings.count() == 13
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    (tmp_path / "receipt.pdf").write_bytes(pdf)

@@ -56,7 +56,7 @@ def test_bad_json_arguments_are_refused_in_the_row(client, admin_user, seeded):
         {"name": mapping.name, "transform": "item", "args": "{not json"},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     mapping.refresh_from_db()
     assert mapping.args != "{not json"
 
@@ -70,10 +70,10 @@ def test_invalid_mapping_shows_problems_and_publish_is_refused(client, admin_use
     )
 
     page = client.get(NTAX, {"version": draft.number}).content.decode()
-    assert "unknown item “legal_rep.shoe_size”" in page
+    assert "未知的数据项“legal_rep.shoe_size”" in page
     response = client.post(f"/manage/forms/NTAX/v{draft.number}/publish/", {"note": "try"}, follow=True)
 
-    assert "鞋码: unknown item “legal_rep.shoe_size”" in response.content.decode()
+    assert "鞋码: 未知的数据项“legal_rep.shoe_size”" in response.content.decode()
     assert form_version_current("NTAX").number == 1
 
 
@@ -139,3 +139,88 @@ def test_unknown_sample_or_form_is_404(client, admin_user, seeded):
 
     assert client.get(NTAX + "preview/", {"sample": "nope"}).status_code == 404
     assert client.get("/manage/forms/XYZ/").status_code == 404
+
+
+def test_a_mapping_is_edited_with_an_input_per_argument(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+    mapping = draft.mappings.first()
+    url = f"/manage/forms/NTAX/v{draft.number}/fields/{mapping.pk}/"
+
+    row = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    response = client.post(
+        url,
+        {"structured": "1", "name": "注册资本", "group": "", "transform": "yuan_to_wan", "arg_item": "reg_capital",
+         "arg_currency_item": "", "arg_with_unit": "on"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+
+    assert 'list="item-paths"' in row and "transform-doc" in row
+    assert response.status_code == 200
+    mapping.refresh_from_db()
+    assert (mapping.transform, mapping.args) == ("yuan_to_wan", {"item": "reg_capital", "with_unit": True})
+
+
+def test_choosing_another_transform_shows_its_arguments_and_what_it_does(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+
+    inputs = client.get(
+        f"/manage/forms/NTAX/v{draft.number}/field-inputs/", {"transform": "to_usd", "name": "注册资本(美元)"}
+    )
+
+    html = inputs.content.decode()
+    assert inputs.status_code == 200
+    assert {"arg_item", "arg_rate", "arg_rates", "arg_unit"} <= {f.name for f in inputs.context["form"]}
+    assert 'value="注册资本(美元)"' in html and "美元" in str(inputs.context["form"].description) or "USD" in html
+
+
+def test_a_malformed_table_argument_says_where_and_keeps_what_was_typed(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+    mapping = draft.mappings.first()
+
+    response = client.post(
+        f"/manage/forms/NTAX/v{draft.number}/fields/{mapping.pk}/",
+        {"structured": "1", "name": "风险类别", "transform": "map_value", "arg_item": "industry_code",
+         "arg_table": '{"A": 1,', "arg_default": ""},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "JSON" in html and "第 1 行" in html
+    assert "{&quot;A&quot;: 1," in html
+    mapping.refresh_from_db()
+    assert mapping.transform != "map_value"
+
+
+def test_the_mapping_editor_speaks_english_too(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+    client.post(
+        f"/manage/forms/NTAX/v{draft.number}/fields/",
+        {"name": "鞋码", "transform": "item", "args": '{"item": "legal_rep.shoe_size"}'},
+    )
+
+    chinese = client.get(NTAX, {"version": draft.number}).content.decode()
+    english = client.get(NTAX, {"version": draft.number}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "未知的数据项“legal_rep.shoe_size”" in chinese
+    assert "unknown item “legal_rep.shoe_size”" in english
+
+
+def test_a_draft_version_can_be_discarded_after_asking(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+    url = f"/manage/forms/NTAX/v{draft.number}/discard/"
+
+    question = client.get(url)
+    response = client.post(url)
+
+    assert question.status_code == 200 and "consequences" in question.content.decode()
+    assert response.status_code == 302
+    assert not FormVersion.objects.filter(pk=draft.pk).exists()
+    assert form_version_current("NTAX").number == 1
+    client.post(url.replace(f"v{draft.number}", "v1"))
+    assert FormVersion.objects.filter(form__department_code="NTAX", number=1, status="published").exists()

@@ -2,12 +2,21 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from forms_engine.models import DepartmentForm, FieldMapping, FormVersion, PublishedVersionError
 from forms_engine.samples import preview_samples
 from forms_engine.selectors import form_version_current, form_version_spec
 from forms_engine.services import field_mapping_save, form_draft_open, form_version_publish, mapping_preview
 from portal.errors import PortalError, StateConflict
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """The engine's messages are asserted in English here (the pages' tests read them in Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,14 @@ from forms_engine.spec import FieldSpec, FormSpec
 from forms_engine.validation import validate
 from tests.forms_fixtures import REFERENCES, forms, issued, items, routed_for, sample, unified_for
 
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """The engine's messages are asserted in English here (the pages' tests read them in Chinese)."""
+    with translation.override("en"):
+        yield
+
+
 ALL = ["AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS", "PBOC"]
 FOREIGN_TRADE = ["COMMERCE", "CUSTOMS", "CIQ", "SAFE"]
 CODES = set(ALL + FOREIGN_TRADE + ["EPB", "HEALTH", "FIRE"])

@@ -140,6 +140,19 @@ def test_history_makes_registered_enterprises_with_valid_unique_codes():
     assert all(not User.objects.get(username=u).has_usable_password() for u in ["history_001", "history_002"])
 
 
+def test_every_released_history_filing_carries_its_filled_form():
+    from departments.models import Filing
+
+    history(60)
+
+    released = Filing.objects.exclude(state="waiting")
+    assert released.count() > 60
+    assert not released.filter(payload__isnull=True).exists()
+    licensed = released.exclude(department__code="AIC").select_related("application__enterprise").first()
+    assert licensed.payload and licensed.application.enterprise.uscc in str(licensed.payload)
+    assert Filing.objects.filter(state="waiting", payload__isnull=False).count() == 0
+
+
 def test_history_timestamps_follow_the_workflow():
     from django.utils import timezone
 

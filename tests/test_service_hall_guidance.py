@@ -318,3 +318,80 @@ def test_a_department_name_in_a_notification_follows_the_reader(seeded):
         assert text.render() == "Customs refused its filing"
     with translation.override("zh-hans"):
         assert text.render().startswith("海关")
+
+
+def test_the_legal_representative_is_copied_into_a_person_and_an_investor(client, seeded, applicant):
+    data = sample("electronics_trader")
+    legal_rep = data["legal_rep"]
+    draft = _draft(applicant, {"legal_rep": legal_rep, "investors": [{"kind": "natural", "subscribed_amount": "1"}]})
+    client.force_login(applicant)
+
+    client.post(f"/applications/{draft.pk}/form/people/", {"go": "copy:finance_officer"})
+    response = client.post(f"/applications/{draft.pk}/form/investors/", {"go": "copy:investors.0"})
+
+    draft.refresh_from_db()
+    assert response.status_code == 302 and response["Location"].endswith("/form/investors/#f-investors")
+    copied = ("name", "id_type", "id_number", "mobile", "email")
+    assert draft.data["finance_officer"] == {k: legal_rep[k] for k in copied}
+    investor = draft.data["investors"][0]
+    assert (investor["name"], investor["id_number"], investor["subscribed_amount"]) == (
+        legal_rep["name"],
+        legal_rep["id_number"],
+        "1",
+    )
+
+
+def test_a_list_entry_can_be_removed(client, seeded, applicant):
+    investors = sample("electronics_trader")["investors"]
+    draft = _draft(applicant, {"investors": investors})
+    client.force_login(applicant)
+
+    client.post(f"/applications/{draft.pk}/form/investors/", {"go": "remove:investors.0"})
+
+    draft.refresh_from_db()
+    assert draft.data["investors"] == investors[1:]
+    assert client.post(f"/applications/{draft.pk}/form/investors/", {"go": "remove:legal_rep.0"}).status_code == 302
+    assert client.post(f"/applications/{draft.pk}/form/investors/", {"go": "remove:investors.9"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.data["investors"] == investors[1:]
+
+
+def test_nationality_is_chosen_from_the_countries_and_regions_in_the_readers_language(client, seeded, applicant):
+    draft = _draft(applicant, {"investors": [{"kind": "natural", "nationality": "DEU"}]})
+    client.force_login(applicant)
+
+    chinese = client.get(f"/applications/{draft.pk}/form/investors/").content.decode()
+    english = client.get(f"/applications/{draft.pk}/form/investors/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<option value="DEU" selected>德国 (DEU)</option>' in chinese
+    assert '<option value="DEU" selected>Germany (DEU)</option>' in english
+    assert 'data-filter-for="f-investors-0-nationality-input"' in chinese
+    assert chinese.index('value="CHN"') < chinese.index('value="AFG"')
+
+
+def test_a_filing_sent_again_after_corrections_shows_what_changed_since_the_previous_round(
+    client, seeded, applicant, django_capture_on_commit_callbacks
+):
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    api = Api(applicant)
+    application_id = submitted_trader(api)
+    with django_capture_on_commit_callbacks(execute=True):
+        Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
+    ntax = filing(application_id, "NTAX")
+    Api(clerks["NTAX"]).post(
+        f"/filings/{ntax.pk}/request-correction", {"items": ["accounting_standard"], "reason": "会计制度不对"}
+    )
+    api.patch(f"/applications/{application_id}", {"data": {"accounting_standard": "enterprise"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/applications/{application_id}/submit").status_code == 200
+    client.force_login(clerks["NTAX"])
+
+    page = client.get(f"/workbench/filings/{ntax.pk}/")
+
+    html = page.content.decode()
+    assert 'id="round-note"' in html
+    changed = [r for r in page.context["rows"] if r.get("changed")] + [
+        f for r in page.context["rows"] for f in r.get("fields", []) if f.get("changed")
+    ]
+    assert len(changed) == 1 and "<code>accounting_standard</code>" not in html

@@ -39,3 +39,33 @@ document.addEventListener("input", (event) => {
     document.querySelectorAll(`.counter[data-for="${target.id}"]`).forEach(updateCounter);
   }
 });
+
+// <input data-filter-for="SELECT-ID">: typing narrows a long <select> (countries and regions) to the options
+// whose text contains what was typed, in any language shown, and picks the first match when only one is left.
+document.addEventListener("input", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || !box.dataset.filterFor) return;
+  const select = document.getElementById(box.dataset.filterFor);
+  if (!(select instanceof HTMLSelectElement)) return;
+  const wanted = box.value.trim().toLowerCase();
+  const shown = [];
+  for (const option of select.options) {
+    const match = !option.value || !wanted || option.text.toLowerCase().includes(wanted);
+    option.hidden = !match;
+    if (match && option.value) shown.push(option);
+  }
+  if (shown.length === 1 && select.value !== shown[0].value) {
+    select.value = shown[0].value;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});
+
+// A background (htmx) request that fails must not fail silently: say so, in the page's language.
+function requestFailed(offline) {
+  const notice = document.getElementById("request-failed");
+  if (!notice) return;
+  if (offline && notice.dataset.offline) notice.textContent = notice.dataset.offline;
+  notice.hidden = false;
+}
+document.addEventListener("htmx:responseError", () => requestFailed(false));
+document.addEventListener("htmx:sendError", () => requestFailed(true));

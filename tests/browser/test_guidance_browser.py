@@ -167,3 +167,70 @@ def test_a_clerk_reads_what_approving_does_before_it_is_recorded(page, seeded, a
     page.locator(".message.success").wait_for()
 
     assert Filing.objects.get(pk=aic.pk).state == "approved"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_form_conveniences_on_a_phone(page, seeded, applicant, language):
+    data = sample("electronics_trader")
+    draft = application_create(
+        applicant=applicant, kind="new_company", data={"legal_rep": data["legal_rep"], "investors": data["investors"]}
+    )
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/applications/{draft.pk}/form/people/")
+    assert page.locator("nav.steps").bounding_box()["height"] < 80  # one row of numbers, not half the screen
+    shot(page, f"guidance-steps-phone-{language}", full_page=False)
+    page.click("#f-finance_officer .copy-person")
+    page.wait_for_url(lambda url: url.endswith("#f-finance_officer"))
+    assert page.input_value("#f-finance_officer-id_number-input") == data["legal_rep"]["id_number"]
+    shot(page, f"guidance-copied-person-{language}", full_page=False)
+
+    page.goto(f"{page.base}/applications/{draft.pk}/form/investors/")
+    assert page.locator("#f-investors fieldset.entry").count() == 2
+    page.fill("#f-investors-1-nationality-filter", "德国" if language == "zh-hans" else "germ")
+    page.wait_for_function("() => document.querySelector('#f-investors-1-nationality-input').value === 'DEU'")
+    shot(page, f"guidance-country-filter-{language}", full_page=False)
+    page.locator("#f-investors .remove-entry").first.click()
+    page.wait_for_url(lambda url: url.endswith("#f-investors"))
+    assert page.locator("#f-investors fieldset.entry").count() == 1
+    assert critical_violations(page) == []
+    draft.refresh_from_db()
+    assert [i["name"] for i in draft.data["investors"]] == [data["investors"][1]["name"]]
+    assert draft.data["investors"][0]["nationality"] == "DEU"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_printed_progress_page_shows_the_content_without_controls(page, seeded, applicant, language):
+    application_id = submitted_trader(Api(applicant))
+    _language(page, language, width=1280)
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{application_id}/")
+    assert page.locator("#withdraw").is_visible()
+
+    page.emulate_media(media="print")
+
+    assert not page.locator("#withdraw").is_visible()
+    assert not page.locator("nav.site-nav").is_visible()
+    assert page.locator(".progress-table").is_visible() and page.locator("#overall").is_visible()
+    shot(page, f"guidance-print-{language}")
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_failed_background_save_is_said_not_swallowed(page, seeded, applicant, language):
+    draft = application_create(applicant=applicant, kind="new_company", data={})
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/address/")
+    assert not page.locator("#request-failed").is_visible()
+
+    page.route("**/form/address/", lambda route: route.fulfill(status=500, body="")
+               if route.request.method == "POST" else route.continue_())  # fmt: skip
+    page.fill("#f-postcode-input", "523071")
+    page.locator("#f-phone-input").focus()
+
+    page.locator("#request-failed").wait_for()
+    assert critical_violations(page) == []
+    shot(page, f"guidance-request-failed-{language}", full_page=False)
