@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.errors import PortalError
 from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_since
-from portal.parsers import json_loads_strict
 
-from .adapters.http import SIGNATURE_HEADER, signature_valid
+from .adapters.http import SIGNATURE_HEADER
 from .decisions import filing_approve, filing_correction_request, filing_open, filing_reject
 from .filings import filing_redispatch
 from .models import Department, Filing, FilingState
 from .selectors import filing_can_decide, filing_for, filings_visible_to
+from .signed_requests import sent_at_too_old, signed_json
 
 
 class FilingOut(serializers.Serializer):
@@ -223,27 +218,15 @@ class DepartmentCallbackApi(APIView):
     )
     def post(self, request: Request, code: str) -> Response:
         department = get_object_or_404(Department, code=code.upper())
-        try:
-            raw = request.body
-        except RequestDataTooBig:
-            raise ParseError(_("The request body is too large.")) from None
-        if not signature_valid(department.hmac_secret, raw, request.headers.get(SIGNATURE_HEADER)):
-            raise PermissionDenied("bad signature")
-        body = json_loads_strict(raw)
+        body = signed_json(request, department.hmac_secret)
         data = CallbackIn(data=body if isinstance(body, dict) else {})
         data.is_valid(raise_exception=True)
         d = data.validated_data
         filing = Filing.objects.filter(pk=d["filing_id"], department=department).first()
         if filing is None:
             raise Http404
-        now = timezone.now()
-        if d["sent_at"] > now + dt.timedelta(seconds=settings.CALLBACK_CLOCK_SKEW_SECONDS):
-            raise PortalError(
-                _("The request has errors; see “errors”."),
-                {"sent_at": [_("The time is in the future; check the department system's clock.")]},
-            )
-        if d["sent_at"] < now - dt.timedelta(seconds=settings.CALLBACK_MAX_AGE_SECONDS):
-            note = _("Sent too long ago (%(when)s): not taken.") % {"when": d["sent_at"].isoformat()}
+        note = sent_at_too_old(d["sent_at"])
+        if note:  # an old signed callback replayed: answered, never taken
             return Response({**FilingOut(filing).data, "changed": False, "note": note})
         # The one place a decision arrives as a word: each word is its own service.
         if d["decision"] == "approved":
