@@ -63,7 +63,11 @@ def test_the_change_page_files_only_what_differs_and_aic_reviews_it(setup):
     assert "change_review" in aic.get("/workbench/?state=dispatched&kind=change_review").content.decode()
     notices = aic.get("/workbench/").content.decode()
     assert 'id="notices"' in notices and "kind=change_review" in notices
-    aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve", "confirmed": "1"})
+    question = aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve"})
+    assert any("登记簿" in c for c in question.context["consequences"])
+    decided = aic.post(f"/workbench/filings/{review.pk}/", {"action": "approve", "confirmed": "1"}, follow=True)
+    said = [str(m) for m in decided.context["messages"]]
+    assert any("变更已登记" in m for m in said) and not any("营业执照已核发" in m for m in said)
 
     home = client.get("/").content.decode()
     assert enterprise.name_zh in home and 'data-department="HEALTH"' in home

@@ -2,6 +2,8 @@
 typed, live error marks, counters, answers kept through sign-in, and every irreversible action asked first.
 Chinese and English; phone width where a founder is likely on a phone."""
 
+import re
+
 import pytest
 
 from departments.models import Filing
@@ -234,3 +236,111 @@ def test_a_failed_background_save_is_said_not_swallowed(page, seeded, applicant,
     page.locator("#request-failed").wait_for()
     assert critical_violations(page) == []
     shot(page, f"guidance-request-failed-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_answer_no_longer_needed_is_shown_as_such_and_does_not_block(page, seeded, applicant, language):
+    draft = application_create(applicant=applicant, kind="new_company", data=sample("restaurant_hotel"))
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/entity/")
+    page.fill("#f-industry_code-input", "5179")
+    page.fill("#f-business_scope-input", "电子产品批发")
+    page.click("#next")
+    page.wait_for_url(lambda url: "/form/address/" in url)
+
+    page.goto(f"{page.base}/applications/{draft.pk}/review/")
+    page.locator("#not-needed").wait_for()
+    assert critical_violations(page) == []
+    shot(page, f"guidance-not-needed-{language}")
+    assert page.locator("#not-needed dt").count() >= 1
+    assert page.locator("#review-errors").count() == 0
+    page.click("#submit-application")
+    page.locator("#application-state").wait_for()
+    draft.refresh_from_db()
+    assert draft.state == "submitted" and "venue_kind" in draft.set_aside
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_progress_on_a_phone_says_what_each_department_waits_for(page, seeded, applicant, language):
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    application_id = submitted_trader(Api(applicant))
+    assert Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve").status_code == 200
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/applications/{application_id}/")
+
+    customs = page.locator("tr[data-department=CUSTOMS]").inner_text()
+    assert ("商务局" in customs) if language == "zh-hans" else ("Commerce Bureau" in customs)
+    assert ("13 个部门中已有 1 个办结" if language == "zh-hans" else "1 of 13 departments") in page.locator(
+        "#overall"
+    ).inner_text()
+    timeline = page.locator("ol.timeline").inner_text()
+    assert not re.search(r"\b(filing|application)\.[a-z_]+", timeline)  # sentences, never event codes
+    assert critical_violations(page) == []
+    shot(page, f"guidance-progress-phone-{language}")
+    page.locator("tr[data-department=CUSTOMS]").scroll_into_view_if_needed()
+    shot(page, f"guidance-progress-phone-customs-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_inbox_reads_in_the_readers_language(page, seeded, applicant, language):
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    application_id = submitted_trader(Api(applicant))
+    Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/reject", {"reason": "字号近似"})
+    _language(page, language)
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/inbox/")
+
+    note = page.locator(".inbox li").first.inner_text()
+    assert ("不予登记" in note) if language == "zh-hans" else ("Registration refused" in note)
+    assert "字号近似" in note
+    shot(page, f"guidance-inbox-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_clerk_sees_what_a_correction_changed(page, seeded, applicant, language):
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    api = Api(applicant)
+    application_id = submitted_trader(api)
+    Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
+    ntax = filing(application_id, "NTAX")
+    Api(clerks["NTAX"]).post(
+        f"/filings/{ntax.pk}/request-correction", {"items": ["accounting_standard"], "reason": "会计制度不对"}
+    )
+    api.patch(f"/applications/{application_id}", {"data": {"accounting_standard": "enterprise"}})
+    assert api.post(f"/applications/{application_id}/submit").status_code == 200
+    _language(page, language, width=1280)
+    log_in(page, clerks["NTAX"].username, PASSWORD)
+
+    page.goto(f"{page.base}/workbench/filings/{ntax.pk}/")
+
+    page.locator("#round-note").wait_for()
+    changed = page.locator(".payload-table tr.changed")
+    assert changed.count() == 1 and changed.locator(".was").count() == 1
+    assert critical_violations(page) == []
+    shot(page, f"guidance-clerk-round-{language}", full_page=False)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_public_verification_page_shows_the_licence_facts_but_no_id_number(page, seeded, applicant, language):
+    from registration.documents import licence_issue
+    from tests.workflow import completed_trader
+
+    all_by_clerk_queue()
+    enterprise = completed_trader(Api(applicant), make_clerks())
+    number = licence_issue(enterprise).number
+    _language(page, language)
+
+    page.goto(f"{page.base}/verify/{number}/")
+
+    facts = page.locator("#register-facts").inner_text()
+    assert enterprise.data["legal_rep"]["name"] in facts and "213" in facts
+    assert enterprise.data["legal_rep"]["id_number"] not in page.content()
+    assert critical_violations(page) == []
+    shot(page, f"guidance-verify-facts-{language}")
