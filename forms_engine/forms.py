@@ -64,12 +64,13 @@ class FieldMappingForm(forms.ModelForm):
         if fields_url:  # choosing another transform shows its arguments (htmx), keeping what was typed
             self.fields["transform"].widget.attrs.update(
                 {"hx-get": fields_url, "hx-trigger": "change", "hx-target": "closest .mapping-fields",
-                 "hx-swap": "outerHTML", "hx-include": "closest form"}
+                 "hx-swap": "outerHTML", "hx-include": "closest .mapping-fields"}
             )  # fmt: skip
         chosen = self.data.get("transform") if self.is_bound else None
         chosen = chosen or self.initial.get("transform") or (self.instance.transform if self.instance.pk else "item")
         self.transform = REGISTRY.get(chosen) or REGISTRY["item"]
         current = dict(self.instance.args or {}) if self.instance.pk else dict(self.initial.get("args") or {})
+        self.stored_args = current
         raw_json = self.is_bound and not self.data.get("structured")  # the arguments come as one JSON object
         for name, param in self.transform.params.items():
             self.fields[ARG_PREFIX + name] = self._arg_field(name, param, current.get(name), field_names)
@@ -103,8 +104,8 @@ class FieldMappingForm(forms.ModelForm):
             field = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono"}),
                                     **common)  # fmt: skip
             value = None if value is None else json.dumps(value, ensure_ascii=False)
-        else:  # text, integer, number
-            field = forms.CharField(**common)
+        else:  # text, integer, number; a text argument keeps its spaces (a separator " / ")
+            field = forms.CharField(strip=param.kind != TEXT, **common)
             value = None if value is None else str(value)
         field.initial = value
         field.kind = param.kind
@@ -128,6 +129,8 @@ class FieldMappingForm(forms.ModelForm):
                     args[name] = True  # unticked is the transform's default, false
                 continue
             if raw in (None, ""):
+                if raw == "" and self.stored_args.get(name) == "":
+                    args[name] = ""  # an empty text on purpose (join with no separator) stays empty
                 continue
             try:
                 args[name] = _typed(field.kind, raw)
@@ -148,9 +151,12 @@ def _typed(kind: str, raw):
             raise ValueError(_("Enter a whole number.")) from None
     if kind == NUMBER:
         try:
-            return str(Decimal(str(raw).strip()))
+            number = Decimal(str(raw).strip())
         except InvalidOperation:
             raise ValueError(_("Enter a number.")) from None
+        if not number.is_finite():
+            raise ValueError(_("Enter a number."))
+        return str(number)
     if kind in (TABLE, FIELDS, ANY):
         try:
             value = json.loads(raw)

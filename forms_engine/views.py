@@ -229,7 +229,8 @@ def mapping_fields(request: HttpRequest, code: str, number: int) -> HttpResponse
     """The inputs of a mapping redrawn for the transform chosen (htmx): name, block and flag as typed, the new
     transform's arguments, filled where they share a name with the old ones."""
     version = get_object_or_404(_form(code).versions, number=number)
-    mapping = version.mappings.filter(pk=request.GET.get("mapping") or None).first()
+    wanted = request.GET.get("mapping", "")
+    mapping = version.mappings.filter(pk=int(wanted)).first() if wanted.isdigit() else None
     initial = {
         "name": request.GET.get("name", ""),
         "group": request.GET.get("group", ""),

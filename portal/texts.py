@@ -29,7 +29,12 @@ class Text:
         translated = gettext(self.msgid)
         if not self.params:
             return translated
-        return translated % {key: _render_param(value) for key, value in self.params.items()}
+        values = {key: _render_param(value) for key, value in self.params.items()}
+        try:
+            return translated % values
+        except (KeyError, ValueError, TypeError):
+            # A translation that lost or mistyped a placeholder must not take the inbox down: the source text.
+            return self.msgid % values
 
     __str__ = render
 

@@ -46,7 +46,7 @@ def filing_rows(filings: list[Filing], routed: list[str] | tuple[str, ...] = ())
                 "department": f.department,
             }
         )
-    missing = [code for code in routed if code not in by_code]
+    missing = [code for code in routed if code not in by_code]  # callers pass no routing once the application ended
     departments = {d.code: d for d in Department.objects.filter(code__in=missing)} if missing else {}
     for code in missing:
         if code in departments:
@@ -87,7 +87,8 @@ def _explain(f: Filing, waits_for: list[str]) -> str:
 
 
 def overall(filings: list[Filing], routed: list[str]) -> dict[str, Any]:
-    """How far the whole application is: departments done of all concerned, and the percentage for a bar."""
+    """How far the whole application is: departments done of all concerned, and the percentage for a bar. Pass
+    no `routed` for an application that has ended (refused, withdrawn): only its filings count."""
     total = max(len(routed), len(filings))
     done = sum(1 for f in filings if f.state in (FilingState.APPROVED, FilingState.REJECTED))
     return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}

@@ -158,7 +158,14 @@ def answers_not_needed(application: Application, form=None) -> dict:
         _routed, form = application_form(application)
     known = data_item_specs()
     drafted = {k: v for k, v in application.data.items() if k in known and k not in form.keys}
-    return {**application.set_aside, **drafted}
+    kept = {k: v for k, v in application.set_aside.items() if k not in form.keys}
+    return {**kept, **drafted}
+
+
+def answers_needed_again(application: Application, form) -> dict:
+    """Answers set aside at an earlier submit that the form asks for again (a correction changed the earlier
+    answer back): they come back, unless the applicant has typed the item anew."""
+    return {k: v for k, v in application.set_aside.items() if k in form.keys and k not in application.data}
 
 
 def projection_data(application: Application) -> dict:

@@ -36,6 +36,7 @@ from .names import name_check, name_key, name_pass_to_enterprise, name_release, 
 from .selectors import (
     acting_id_number,
     acts_for,
+    answers_needed_again,
     answers_not_needed,
     application_form,
     enterprise_by_code,
@@ -192,7 +193,8 @@ def application_submit(*, application: Application, user: User) -> Application:
         # Answers the form no longer asks for are set aside (kept, not sent, not checked); anything that is no
         # item of the dictionary at all is still refused by validation.
         aside = answers_not_needed(application, form)
-        result = validate({k: v for k, v in application.data.items() if k not in aside}, form.items)
+        answers = {**answers_needed_again(application, form), **application.data}
+        result = validate({k: v for k, v in answers.items() if k not in aside}, form.items)
         errors = dict(result.errors)
         naming = application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned
         if naming:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,10 +61,16 @@ def reason_text(reason: Reason) -> str:
     return _("your business scope mentions “%(words)s”") % {"words": reason.detail}
 
 
+@lru_cache(maxsize=1)
+def _folded_industry_names() -> dict[str, str]:
+    """Class code → name in the folded form typed text is compared in (full-width brackets and all)."""
+    return {code: compact(row.name_zh) for code, row in codetables.industry_classes().items()}
+
+
 def industry_resolve(typed: str) -> tuple[str, list[tuple[str, str]]]:
     """What the industry box of /start/ means: (class code, []) when it names one GB/T 4754-2017 class (its code,
-    "5179 …" as the list offers it, or words only one class's name contains), else ("", the classes the words
-    match, at most 8). Nothing typed is dropped silently: the caller says why no class was taken."""
+    "5179 …" as the list offers it, its exact name, or words only one class's name contains), else ("", every
+    class the words match). Nothing typed is dropped silently: the caller says why no class was taken."""
     text = compact(typed or "").strip()
     classes = codetables.industry_classes()
     head = text[:4]
@@ -69,10 +78,14 @@ def industry_resolve(typed: str) -> tuple[str, list[tuple[str, str]]]:
         return head, []
     if not text:
         return "", []
-    matches = [(code, row.name_zh) for code, row in classes.items() if text in row.name_zh]
+    names = _folded_industry_names()
+    exact = [code for code, name in names.items() if name == text]
+    if exact:
+        return exact[0], []
+    matches = [(code, classes[code].name_zh) for code, name in names.items() if text in name]
     if len(matches) == 1:
         return matches[0][0], []
-    return "", matches[:8]
+    return "", matches
 
 
 def industry_problem(typed: str) -> str | None:
@@ -81,9 +94,12 @@ def industry_problem(typed: str) -> str | None:
     if code or not (typed or "").strip():
         return None
     if matches:
+        shown = "、".join(f"{c} {n}" for c, n in matches[:8])
+        if len(matches) > 8:
+            shown += " " + _("(and %(n)d more: type more of the name)") % {"n": len(matches) - 8}
         return _("“%(typed)s” matches several industries; pick one: %(classes)s.") % {
             "typed": typed.strip(),
-            "classes": "、".join(f"{c} {n}" for c, n in matches),
+            "classes": shown,
         }
     return _("No industry class matches “%(typed)s”; type other words or a four-digit code.") % {"typed": typed.strip()}
 
@@ -102,9 +118,11 @@ def _industry_options() -> list[tuple[str, str]]:
     return [(code, row.name_zh) for code, row in codetables.industry_classes().items()]
 
 
-# The answers of /start/ kept in the session while a visitor signs in (they come back filled in afterwards).
+# The answers of /start/ kept in the session while a visitor signs in (they come back filled in afterwards), for a
+# while only. Never the ID number: on a shared terminal the next person to sign in would see it.
 START_ANSWERS_KEY = "registration.start_answers"
-START_FIELDS = ("kind", "import_export", "industry_code", "uscc", "id_number")
+START_FIELDS = ("kind", "import_export", "industry_code", "uscc")
+START_ANSWERS_SECONDS = 30 * 60
 
 
 def start(request: HttpRequest) -> HttpResponse:
@@ -112,10 +130,13 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.is_authenticated:
             # Signing in must not cost the answers: keep them server-side (an ID number never goes in a URL).
-            request.session[START_ANSWERS_KEY] = {k: request.POST.get(k, "")[:200] for k in START_FIELDS}
+            kept = {k: request.POST.get(k, "")[:200] for k in START_FIELDS}
+            request.session[START_ANSWERS_KEY] = {**kept, "at": timezone.now().timestamp()}
             return redirect(f"{reverse('login')}?next={reverse('registration:start')}")
         return _start_application(request)
     kept = request.session.pop(START_ANSWERS_KEY, None) if request.user.is_authenticated else None
+    if kept and timezone.now().timestamp() - kept.pop("at", 0) > START_ANSWERS_SECONDS:
+        kept = None  # left long ago, perhaps by someone else
     if kept:
         messages.info(request, _("Your answers were kept while you signed in. Check them and begin the form."))
     values = kept or request.GET
@@ -298,6 +319,7 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             "form": form,
             "is_last": key == list(sections)[-1],
             "name_check_url": reverse("registration:name-check", args=[application.pk]),
+            "wizard": True,  # the step's own buttons (copy, remove, add): not in a correction form
             "industries": _industry_options(),
         },
     )
@@ -402,8 +424,9 @@ def _progress_context(application: Application) -> dict:
     return {
         "application": application,
         "filings": filings,
-        "rows": filing_rows(filings, application.routed),
-        "overall": overall(filings, application.routed),
+        # An ended application (refused, withdrawn) will never send the rest: only its filings are shown.
+        "rows": filing_rows(filings, [] if application.is_final else application.routed),
+        "overall": overall(filings, [] if application.is_final else application.routed),
         "live": not application.is_final,
     }
 

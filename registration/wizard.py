@@ -289,7 +289,9 @@ def list_or_person_edit(data: dict, items: list[ItemSpec], action: str) -> dict[
     index = int(rest)
     if verb == "remove":
         return {key: rows[:index] + rows[index + 1 :]} if index < len(rows) else None
-    while len(rows) <= index:
+    if index > len(rows) or index >= MAX_ENTRIES:  # at most the one blank entry the page shows after the last
+        return None
+    if index == len(rows):
         rows.append({})
     rows[index] = {**rows[index], **shared}
     return {key: rows}

@@ -224,3 +224,36 @@ def test_a_draft_version_can_be_discarded_after_asking(client, admin_user, seede
     assert form_version_current("NTAX").number == 1
     client.post(url.replace(f"v{draft.number}", "v1"))
     assert FormVersion.objects.filter(form__department_code="NTAX", number=1, status="published").exists()
+
+
+def test_saving_a_mapping_keeps_its_text_arguments_as_they_were(client, admin_user, seeded):
+    client.force_login(admin_user)
+    draft = open_draft(client)
+    mapping = draft.mappings.first()
+    mapping.transform, mapping.args = "join", {"items": ["reg_address", "postcode"], "sep": ""}
+    mapping.save()
+    url = f"/manage/forms/NTAX/v{draft.number}/fields/{mapping.pk}/"
+
+    client.post(
+        url,
+        {"structured": "1", "name": mapping.name, "transform": "join", "arg_items": "reg_address\npostcode",
+         "arg_sep": ""},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    mapping.refresh_from_db()
+    assert mapping.args == {"items": ["reg_address", "postcode"], "sep": ""}
+    client.post(
+        url,
+        {"structured": "1", "name": mapping.name, "transform": "join", "arg_items": "reg_address", "arg_sep": " / "},
+        HTTP_HX_REQUEST="true",
+    )
+    mapping.refresh_from_db()
+    assert mapping.args["sep"] == " / "
+    refused = client.post(
+        url,
+        {"structured": "1", "name": mapping.name, "transform": "to_usd", "arg_item": "reg_capital", "arg_rate": "NaN"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert refused.status_code == 422
+    odd = client.get(f"/manage/forms/NTAX/v{draft.number}/field-inputs/", {"mapping": "abc", "transform": "item"})
+    assert odd.status_code == 200

@@ -395,3 +395,54 @@ def test_a_filing_sent_again_after_corrections_shows_what_changed_since_the_prev
         f for r in page.context["rows"] for f in r.get("fields", []) if f.get("changed")
     ]
     assert len(changed) == 1 and "<code>accounting_standard</code>" not in html
+
+
+def test_an_exact_industry_name_is_taken_even_when_longer_names_contain_it(client, seeded, applicant):
+    client.force_login(applicant)
+
+    response = client.post("/start/", {"kind": "new_company", "import_export": "false", "industry_code": "其他农业"})
+
+    assert response.status_code == 302
+    assert Application.objects.get(applicant=applicant).data["industry_code"] == "0190"
+
+
+def test_kept_start_answers_never_hold_an_id_number_and_expire(client, seeded, applicant):
+    answers = {"kind": "existing_company", "uscc": "91441900MA4UJ8K20E", "id_number": "441900199005151231"}
+    client.post("/start/", answers)
+    assert "id_number" not in client.session["registration.start_answers"]
+    session = client.session
+    session["registration.start_answers"] = {**session["registration.start_answers"], "at": 0}
+    session.save()
+    client.login(request=HttpRequest(), username=applicant.username, password=PASSWORD)
+
+    page = client.get("/start/")
+
+    assert page.context["values"].get("uscc") is None  # left too long ago: not shown to whoever signs in
+
+
+def test_enter_in_a_field_goes_next_and_list_buttons_are_bounded(client, seeded, applicant):
+    investors = sample("electronics_trader")["investors"]
+    draft = _draft(applicant, {"investors": investors})
+    client.force_login(applicant)
+
+    page = client.get(f"/applications/{draft.pk}/form/people/").content.decode()
+    client.post(f"/applications/{draft.pk}/form/investors/", {"go": "copy:investors.50000000"})
+
+    assert page.index('class="default-submit"') < page.index("copy-person")
+    draft.refresh_from_db()
+    assert draft.data["investors"] == investors
+
+
+def test_an_answer_set_aside_comes_back_when_a_correction_asks_for_it_again(seeded, applicant):
+    from registration.selectors import answers_needed_again, answers_not_needed, application_form
+
+    data = sample("electronics_trader")
+    del data["postcode"]
+    draft = _draft(applicant, data)
+    draft.set_aside = {"venue_kind": "hotel", "postcode": "523071"}  # set aside at an earlier submit
+    _routed, form = application_form(draft)
+
+    assert answers_needed_again(draft, form) == {"postcode": "523071"}  # the form asks for it again
+    assert answers_not_needed(draft, form) == {"venue_kind": "hotel"}
+    draft.data["postcode"] = "523072"  # typed anew: the new answer wins
+    assert answers_needed_again(draft, form) == {}

@@ -344,3 +344,20 @@ def test_the_public_verification_page_shows_the_licence_facts_but_no_id_number(p
     assert enterprise.data["legal_rep"]["id_number"] not in page.content()
     assert critical_violations(page) == []
     shot(page, f"guidance-verify-facts-{language}")
+
+
+def test_enter_in_a_field_saves_and_goes_to_the_next_step_touching_nobody_else(page, seeded, applicant):
+    data = sample("electronics_trader")
+    draft = application_create(
+        applicant=applicant, kind="new_company",
+        data={"legal_rep": data["legal_rep"], "finance_officer": data["finance_officer"]},
+    )  # fmt: skip
+    _language(page, "zh-hans")
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/applications/{draft.pk}/form/people/")
+
+    page.locator("#f-legal_rep-name-input").press("Enter")
+
+    page.wait_for_url(lambda url: "/form/investors/" in url)
+    draft.refresh_from_db()
+    assert draft.data["finance_officer"] == data["finance_officer"]
