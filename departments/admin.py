@@ -2,8 +2,9 @@ from django.contrib import admin
 
 from portal.admin_audit import AuditedAdmin
 
-from .models import Department, RoutingRule
+from .models import CertificateAuthority, Department, RoutingRule
 from .services import RULE_FIELDS, routing_rule_revise
+from .trust import CA_FIELDS, trust_list_revise
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -44,6 +45,28 @@ class RoutingRuleAdmin(AuditedAdmin, admin.ModelAdmin):
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f in RULE_FIELDS}
         if change and changes:
             successor = routing_rule_revise(rule=RoutingRule.objects.get(pk=obj.pk), **changes)
+            obj.pk, obj.version = successor.pk, successor.version
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(CertificateAuthority)
+class CertificateAuthorityAdmin(AuditedAdmin, admin.ModelAdmin):
+    """The trust list. A change becomes the entry's next version (the old one stays, inactive), so a verified
+    signature keeps naming the entry it was checked against; the CRL kept is the platform's, not editable."""
+
+    list_display = ("code", "name", "version", "is_active", "valid_until", "crl_fetched_at")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "name_en")
+    readonly_fields = ("version", "created_at", "crl_next_update", "crl_fetched_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "code") if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in CA_FIELDS}
+        if change and changes:
+            successor = trust_list_revise(ca=CertificateAuthority.objects.get(pk=obj.pk), **changes)
             obj.pk, obj.version = successor.pk, successor.version
         else:
             super().save_model(request, obj, form, change)

@@ -42,6 +42,13 @@ class Department(models.Model):
     sla_hours = models.PositiveIntegerField(
         _("decision time limit (hours)"), default=24, help_text=_("A filing undecided after this is overdue.")
     )
+    accepted_ca_codes = models.JSONField(
+        _("certification authorities accepted directly"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the trust list's CAs whose signatures this department accepts itself. Empty: it "
+                    "accepts the platform's verification of any CA on the trust list (信息互认)."),
+    )  # fmt: skip
     prerequisites = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -417,3 +424,90 @@ class SandboxReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_code} {self.reference_no}"
+
+
+class CertificateAuthority(models.Model):
+    """A certification authority on the platform's trust list: whose signing certificates the platform accepts,
+    its root certificate, where its revocation lists are published, and which key algorithms it uses. Data that
+    admins keep, versioned like routing rules: a change retires the row and adds the next version, so a verified
+    signature names the exact entry it was checked against."""
+
+    class Algorithm(models.TextChoices):
+        ECDSA = "ecdsa", "ECDSA"
+        RSA = "rsa", "RSA"
+        SM2 = "sm2", _("SM2 (national algorithm)")
+
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    root_pem = models.TextField(_("root certificate (PEM)"))
+    crl_urls = models.JSONField(_("CRL addresses"), default=list, blank=True)
+    ocsp_urls = models.JSONField(_("OCSP addresses"), default=list, blank=True)
+    algorithms = models.JSONField(_("key algorithms"), default=list, blank=True)
+    valid_from = models.DateTimeField(_("accepted from"))
+    valid_until = models.DateTimeField(_("accepted until"))
+    # The latest CRL fetched from `crl_urls` (DER), checked against the root before it is kept.
+    crl_der = models.BinaryField(null=True, blank=True, editable=False)
+    crl_next_update = models.DateTimeField(null=True, blank=True, editable=False)
+    crl_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("certification authority")
+        verbose_name_plural = _("certification authorities (trust list)")
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=models.Q(is_active=True), name="ca_one_active_version"),
+            models.UniqueConstraint(fields=["code", "version"], name="ca_code_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name} (v{self.version})"
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name
+
+
+class SandboxCertificateAuthority(models.Model):
+    """A demo CA of the CA sandbox (its private side: the key). `seed_demo` makes three the trust list accepts and
+    one it does not. A real CA keeps this in its own hardware; the platform only ever holds its root."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    key_pem = models.TextField()
+    cert_pem = models.TextField()
+    trusted = models.BooleanField(_("on the trust list"), default=True)
+    crl_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("sandbox CA")
+        verbose_name_plural = _("sandbox CAs")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SandboxCertificate(models.Model):
+    """A demo person's certificate and key, as their signing app or USB key holds them."""
+
+    ca = models.ForeignKey(SandboxCertificateAuthority, on_delete=models.CASCADE, related_name="certificates")
+    holder = models.CharField(_("holder"), max_length=100)
+    id_number = models.CharField(_("ID number"), max_length=30, db_index=True)
+    serial = models.CharField(_("serial number"), max_length=64)
+    signing = models.BooleanField(_("signing certificate"), default=True)
+    key_pem = models.TextField()
+    cert_pem = models.TextField()
+    not_after = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ca__code", "id_number", "-not_after"]
+        verbose_name = _("sandbox certificate")
+        verbose_name_plural = _("sandbox certificates")
+
+    def __str__(self) -> str:
+        return f"{self.ca.code} {self.holder} {self.serial}"

@@ -14,18 +14,26 @@ import requests
 from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from forms_engine.models import FormVersion
 from forms_engine.selectors import form_version_spec
 from portal.calendar import beijing_today
 
 from .adapters.http import SIGNATURE_HEADER, canonical_json, sign, signature_valid
-from .models import FORM_KINDS, Department, FilingKind, SandboxReceipt, SandboxSetting
+from .ca_sandbox import sandbox_crl
+from .models import (
+    FORM_KINDS,
+    Department,
+    FilingKind,
+    SandboxCertificateAuthority,
+    SandboxReceipt,
+    SandboxSetting,
+)
 
 
 def payload_problems(payload: dict, department_code: str, version_number: int) -> list[str]:
@@ -41,6 +49,14 @@ def payload_problems(payload: dict, department_code: str, version_number: int) -
     problems = [f"unknown field {name}" for name in flat if name not in known]
     problems += [f"{f.name} is required" for f in spec.fields if f.required and flat.get(f.name) in (None, "", [])]
     return problems
+
+
+@require_GET
+def ca_crl(request: HttpRequest, code: str) -> HttpResponse:
+    """A sandbox CA's current revocation list (DER), where its certificates' CRL distribution point says."""
+    if not SandboxCertificateAuthority.objects.filter(code=code).exists():
+        raise Http404
+    return HttpResponse(sandbox_crl(code), content_type="application/pkix-crl")
 
 
 @csrf_exempt

@@ -23,6 +23,11 @@ def _shipped() -> dict[str, dict[str, Any]]:
     return json.loads((DATA_DIR / "sample_applications.json").read_text(encoding="utf-8"))
 
 
+def sample_application(name: str) -> dict[str, Any]:
+    """A copy of one shipped sample application's data ("electronics_trader", "restaurant_hotel")."""
+    return json.loads(json.dumps(_shipped()[name]))
+
+
 def with_issued(data: dict[str, Any], *, uscc: str = SAMPLE_USCC, established_on: dt.date | None = None) -> dict:
     """`data` plus what AIC issues with the licence (USCC, date, division, registration type)."""
     return {

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.models import Department
+from forms_engine.samples import sample_application
 
 from . import sandbox_idp
 from .models import Role, User
@@ -70,3 +71,17 @@ def demo_users_ensure(*, password: str) -> list[str]:
         )
         names.append(username)
     return names
+
+
+def demo_signers() -> list[tuple[str, str]]:
+    """(name, ID number) of everyone who signs in the demo: the sample companies' legal representatives and
+    natural-person investors, then the sandbox identity provider's people; 陈志明 first (he tries the refusals)."""
+    people: dict[str, str] = {}
+    for name in ("electronics_trader", "restaurant_hotel"):
+        data = sample_application(name)
+        for person in [data.get("legal_rep") or {}, *(data.get("investors") or [])]:
+            if person.get("id_number") and person.get("kind", "natural") == "natural":
+                people.setdefault(person["id_number"], person["name"])
+    for name, id_number in sandbox_idp.DEMO_PEOPLE.values():
+        people.setdefault(id_number, name)
+    return [(name, id_number) for id_number, name in people.items()]

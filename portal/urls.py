@@ -118,6 +118,7 @@ urlpatterns = [
     path("manage/", include("forms_engine.urls")),
     path("", include("registration.urls")),
     path("workbench/", include("departments.urls")),
+    path("sandbox/ca/<str:code>.crl", sandbox.ca_crl, name="sandbox-ca-crl"),
     path("sandbox/<str:code>/filings", sandbox.receive_filing, name="sandbox-receive"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

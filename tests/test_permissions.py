@@ -18,6 +18,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from departments.trust import trust_list_sandbox_ensure
 from forms_engine.models import DepartmentForm
 from forms_engine.services import form_draft_open
 from registration.documents import licence_issue
@@ -40,6 +41,7 @@ class Row:
 
 ROWS = [
     Row("GET", "home", "", "ok ok ok ok ok ok"),
+    Row("GET", "sandbox-ca-crl", "sandbox_ca", "ok ok ok ok ok ok"),
     Row("GET", "healthz", "", "ok ok ok ok ok ok"),
     Row("GET", "inbox", "", "login ok ok ok ok ok"),
     Row("GET", "dashboard", "", "login 403 403 403 ok ok"),
@@ -150,6 +152,7 @@ class World:
                                    {"document": "licence", "department": "NTAX"})  # fmt: skip
         assert copy.status_code == 201
         ntax = filing(owner_application.pk, "NTAX")
+        trust_list_sandbox_ensure()
         self.values = {"failed_filing": failed.pk}
         self.kwargs = {
             "": {},
@@ -166,6 +169,7 @@ class World:
             "filing": {"pk": ntax.pk},
             "copy_filing": {"pk": filing(copy.json()["id"], "NTAX").pk},
             "sandbox": {"code": "ntax"},
+            "sandbox_ca": {"code": "GDCA"},
             "filing_id": {"filing_id": ntax.pk},
             "failed_filing_id": {"filing_id": failed.pk},
             "application_id": {"application_id": owner_application.pk},

@@ -234,3 +234,18 @@ def test_demo_enterprise_is_registered_through_the_workflow_once(django_capture_
     assert Enterprise.objects.filter(owner__isnull=True, register_version__gte=1).count() == 1000
     first = Enterprise.objects.get(uscc=next(demo_register_rows(count=1))["uscc"])
     assert first.data["legal_rep"]["id_number"] == User.objects.get(username="applicant2").verified_id_number
+
+
+def test_seed_demo_sets_up_the_ca_sandbox_and_the_demo_signers_certificates(seeded):
+    from departments.models import CertificateAuthority, SandboxCertificate
+
+    call_command("seed_demo", password="demo-pass", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", password="demo-pass", stdout=open("/dev/null", "w"))  # noqa: SIM115 — again: no more
+
+    assert sorted(CertificateAuthority.objects.filter(is_active=True).values_list("code", flat=True)) == [
+        "CFCA", "GDCA", "NETCA"
+    ]  # fmt: skip
+    chen = SandboxCertificate.objects.filter(id_number="441900199005151231")
+    assert chen.count() == 7 and chen.filter(revoked_at__isnull=False).count() == 1
+    assert chen.filter(signing=False).count() == 1 and chen.filter(ca__code="ROGUE").count() == 1
+    assert SandboxCertificate.objects.filter(id_number="441900200101012464").count() == 3  # 李晓燕, an investor

@@ -4,9 +4,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from departments.ca_sandbox import sandbox_demo_certificates_ensure
 from departments.services import departments_load
+from departments.trust import trust_list_sandbox_ensure
 from forms_engine.services import codetables_load, data_items_load, department_forms_load
-from portal.demo import demo_users_ensure
+from portal.demo import demo_signers, demo_users_ensure
 from portal.models import User
 from registration.demo import demo_enterprise_ensure
 from registration.demo_history import history_count, history_ensure
@@ -61,6 +63,8 @@ class Command(BaseCommand):
             forms = department_forms_load()
             departments = departments_load()
             users = demo_users_ensure(password=password)
+            cas = trust_list_sandbox_ensure()
+            certificates = sandbox_demo_certificates_ensure(demo_signers())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {departments} departments, {items} data items, {forms} department forms, "
@@ -68,6 +72,8 @@ class Command(BaseCommand):
                 f"{len(users)} users: {', '.join(users)}"
             )
         )
+        if cas or certificates:
+            self.stdout.write(f"CA sandbox: {len(cas)} demo CAs, {certificates} demo signing certificates.")
         self.stdout.write(
             "Staff (admin, auditor, clerk_*) confirm each sign-in with an authenticator app (TOTP): at the first "
             "sign-in the portal shows a QR code to scan and then ten recovery codes. Without a phone at hand, "
