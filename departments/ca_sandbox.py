@@ -162,12 +162,13 @@ def cms_sign(holder: Issued, data: bytes, *, chain: list[bytes], signing_time: d
     """What a signing app or USB key returns: a detached CAdES signature (CMS SignedData, DER) over `data` with
     the signing time and the certificates of `chain` (PEM) included. The sandbox's signing app uses this; a real
     one runs on the person's phone or key, and the platform only ever sees its result."""
-    from asgiref.sync import async_to_sync
     from asn1crypto import keys
     from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
     from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from portal.blocking import run_blocking
 
     def asn1(pem: bytes) -> asn1_x509.Certificate:
         return asn1_x509.Certificate.load(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
@@ -180,7 +181,8 @@ def cms_sign(holder: Issued, data: bytes, *, chain: list[bytes], signing_time: d
         signing_key=keys.PrivateKeyInfo.load(key_der),
         cert_registry=SimpleCertificateStore.from_certs([asn1(pem) for pem in chain]),
     )
-    signed = async_to_sync(signer.async_sign_general_data)(
+    signed = run_blocking(
+        signer.async_sign_general_data,
         data,
         "sha256",
         detached=True,

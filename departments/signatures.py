@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from django.utils.translation import gettext as _
 from pyhanko.sign.validation import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
+
+from portal.blocking import run_blocking
 
 # 1.2.156.10197.1.501: SM2 signature with SM3 (GM/T 0006); 1.2.156.10197.1.301.1: the SM2 public key.
 SM2_OIDS = {"1.2.156.10197.1.501", "1.2.156.10197.1.301", "1.2.156.10197.1.301.1"}
@@ -77,7 +78,7 @@ def signature_verify(
         revocation_mode="hard-fail",
     )
     try:
-        status = async_to_sync(async_validate_detached_cms)(data, signed, signer_validation_context=context)
+        status = run_blocking(async_validate_detached_cms, data, signed, signer_validation_context=context)
     except Exception:  # noqa: BLE001 — a malformed structure deep inside is a refused signature, not a crash
         return SignatureCheck(False, _("The signature could not be read; sign the document again."))
     cert = status.signing_cert

@@ -384,6 +384,9 @@ PORTAL_NAME = _("Dongguan One-Stop Business Registration")
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # Where "sandbox" endpoints point: the simulated department systems, mounted in the portal under /sandbox/.
 DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE_URL}/sandbox")
+# The platform seal (registration/seal.py): a PEM bundle of key, seal certificate and its chain from a real CA; empty:
+# a demo seal made under var/ on first use.
+SEAL_BUNDLE_FILE = os.environ.get("SEAL_BUNDLE_FILE", "")
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", "5"))  # doubles after each failure
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)  # > the HTTP timeouts: a live worker never loses it

@@ -86,6 +86,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/filings.csv", dashboard.filings_csv, name="dashboard-filings-csv"),
     path("dashboard/departments.csv", dashboard.departments_csv, name="dashboard-departments-csv"),
+    path("verify/", registration_views.verify_upload, name="verify-upload"),
     path("verify/<str:number>/", registration_views.verify_document, name="verify-document"),
     path("accounts/signup/", views.signup, name="signup"),
     path(

@@ -24,6 +24,7 @@ from forms_engine.spec import load_items
 from portal.calendar import beijing_today
 
 from .models import Application, Enterprise, IssuedDocument
+from .seal import pdf_seal
 
 ISSUING_AUTHORITY = "东莞市市场监督管理局"
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -126,11 +127,13 @@ def _qr(number: str) -> str:
 
 
 def _pdf(template: str, context: dict) -> bytes:
+    """The document rendered (WeasyPrint) and sealed by the platform (PAdES), naming its document number."""
     from weasyprint import HTML  # heavy (Pango, fonts): loaded when the first document is printed, not at start-up
 
     with override("zh-hans"):  # legal documents are issued in Chinese
         html = render_to_string(template, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return pdf_seal(pdf, document_number=context["document"].number)
 
 
 def licence_facts(enterprise: Enterprise) -> dict:

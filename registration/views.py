@@ -29,6 +29,7 @@ from .documents import document_is_current, document_response, licence_facts
 from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
 from .names import name_check, names_similar
 from .progress import filing_rows, overall
+from .seal import pdf_seal_check
 from .selectors import (
     answers_not_needed,
     application_for,
@@ -578,6 +579,39 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The licence copy or the registration receipt as PDF (the applicant, admins and auditors)."""
     return document_response(application_for(request.user, pk), kind)
+
+
+# A sealed document is a few hundred kilobytes; anything far larger is not one of ours.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+def verify_upload(request: HttpRequest) -> HttpResponse:
+    """Public: upload a PDF the platform issued; is it sealed by the platform, unchanged, and still current per
+    the register? (GET: the form.)"""
+    context: dict = {"max_mb": UPLOAD_MAX_BYTES // (1024 * 1024)}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("pdf")
+        if upload is None:
+            context["error"], status = _("Choose the PDF file to check."), 400
+        elif upload.size is not None and upload.size > UPLOAD_MAX_BYTES:
+            context["error"], status = (
+                _("The file is larger than %(mb)d MB: it is not a document the platform issued.")
+                % {"mb": context["max_mb"]},
+                400,
+            )
+        else:
+            check = pdf_seal_check(upload.read(UPLOAD_MAX_BYTES + 1))
+            issued = (
+                IssuedDocument.objects.select_related("enterprise").filter(number=check.document_number).first()
+                if check.sealed and check.unchanged
+                else None
+            )
+            context.update(
+                {"checked": True, "check": check, "issued": issued,
+                 "current": issued is not None and document_is_current(issued), "file_name": upload.name}
+            )  # fmt: skip
+    return render(request, "registration/verify_upload.html", context, status=status)
 
 
 def verify_document(request: HttpRequest, number: str) -> HttpResponse:

@@ -42,6 +42,8 @@ class Row:
 ROWS = [
     Row("GET", "home", "", "ok ok ok ok ok ok"),
     Row("GET", "sandbox-ca-crl", "sandbox_ca", "ok ok ok ok ok ok"),
+    Row("GET", "verify-upload", "", "ok ok ok ok ok ok"),
+    Row("POST", "verify-upload", "", "ok ok ok ok ok ok", {}),
     Row("GET", "healthz", "", "ok ok ok ok ok ok"),
     Row("GET", "inbox", "", "login ok ok ok ok ok"),
     Row("GET", "dashboard", "", "login 403 403 403 ok ok"),

@@ -361,3 +361,34 @@ def test_enter_in_a_field_saves_and_goes_to_the_next_step_touching_nobody_else(p
     page.wait_for_url(lambda url: "/form/investors/" in url)
     draft.refresh_from_db()
     assert draft.data["finance_officer"] == data["finance_officer"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_sealed_pdf_is_checked_on_the_public_page_and_a_tampered_one_is_caught(page, seeded, applicant, tmp_path,
+                                                                                 language):  # fmt: skip
+    from registration.documents import licence_pdf
+    from tests.workflow import completed_trader
+
+    all_by_clerk_queue()
+    enterprise = completed_trader(Api(applicant), make_clerks())
+    document, pdf = licence_pdf(enterprise)
+    genuine, tampered = tmp_path / "licence.pdf", tmp_path / "tampered.pdf"
+    genuine.write_bytes(pdf)
+    at = pdf.index(b"/Contents") - 200
+    tampered.write_bytes(pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :])
+    _language(page, language)
+
+    page.goto(f"{page.base}/verify/{document.number}/")
+    page.click("#check-a-pdf")
+    page.set_input_files("#pdf", str(genuine))
+    page.click("#check-pdf")
+    verdict = page.locator("#seal-verdict .verdict")
+    assert "ok" in verdict.get_attribute("class") and document.number in page.locator("#seal-verdict").inner_text()
+    assert critical_violations(page) == []
+    shot(page, f"seal-genuine-{language}")
+    page.set_input_files("#pdf", str(tampered))
+    page.click("#check-pdf")
+
+    assert "bad" in page.locator("#seal-verdict .verdict").get_attribute("class")
+    assert ("已被改动" if language == "zh-hans" else "Changed") in page.locator("#seal-verdict").inner_text()
+    shot(page, f"seal-tampered-{language}")
