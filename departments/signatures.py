@@ -62,14 +62,16 @@ def signature_verify(
         signed = info["content"]
         signer = signed["signer_infos"][0]
         algorithm = signer["signature_algorithm"]["algorithm"].dotted
-    except (ValueError, TypeError, KeyError, IndexError):
+        attached = signed["encap_content_info"]["content"].native is not None
+        sm2 = algorithm in SM2_OIDS or _uses_sm2(signed)
+    except Exception:  # noqa: BLE001 — asn1crypto raises many kinds on arbitrary bytes: all mean "not a signature"
         return SignatureCheck(False, _("This is not a CMS signature (PKCS #7 signed data, DER, base64)."))
-    if algorithm in SM2_OIDS or _uses_sm2(signed):
+    if sm2:
         return SignatureCheck(
             False,
             _("SM2 signatures cannot be verified by the platform yet; sign with an RSA or ECDSA certificate."),
         )
-    if signed["encap_content_info"]["content"].native is not None:
+    if attached:
         return SignatureCheck(False, _("The signature must be detached (made over the document, not carrying it)."))
     context = ValidationContext(
         trust_roots=[asn1_x509.Certificate.load(a.cert_der) for a in anchors],

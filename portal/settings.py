@@ -387,6 +387,9 @@ DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE
 # The platform seal (registration/seal.py): a PEM bundle of key, seal certificate and its chain from a real CA; empty:
 # a demo seal made under var/ on first use.
 SEAL_BUNDLE_FILE = os.environ.get("SEAL_BUNDLE_FILE", "")
+# Signatures at submit (issue 17): the people the signing rules name must sign what is submitted. Off until the
+# signing page of the service hall lands; the API (GET .../signing, POST .../signatures) works either way.
+SIGNATURES_REQUIRED = env_bool("SIGNATURES_REQUIRED", False)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", "5"))  # doubles after each failure
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)  # > the HTTP timeouts: a live worker never loses it

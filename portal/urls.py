@@ -45,6 +45,16 @@ api_v1 = [
         registration_apis.ApplicationWithdrawApi.as_view(),
         name="api-application-withdraw",
     ),
+    path(
+        "applications/<int:application_id>/signing",
+        registration_apis.ApplicationSigningApi.as_view(),
+        name="api-application-signing",
+    ),
+    path(
+        "applications/<int:application_id>/signatures",
+        registration_apis.ApplicationSignaturesApi.as_view(),
+        name="api-application-signatures",
+    ),
     path("name-check", registration_apis.NameCheckApi.as_view(), name="api-name-check"),
     path("verify/public-key", verify_apis.PublicKeyApi.as_view(), name="api-verify-public-key"),
     path("verify/<str:uscc>", verify_apis.VerifyApi.as_view(), name="api-verify"),

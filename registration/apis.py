@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -33,6 +35,7 @@ from .services import (
     application_update_data,
     application_withdraw,
 )
+from .signing import signature_add, signing_status
 from .todos import todos_supply
 
 
@@ -173,6 +176,99 @@ class ApplicationWithdrawApi(APIView):
     def post(self, request: Request, application_id: int) -> Response:
         application = application_withdraw(application=_own(request, application_id), user=request.user)
         return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data)
+
+
+class SignerOut(serializers.Serializer):
+    signer = serializers.CharField(source="path", help_text="the person's path in the form: legal_rep, investors.0")
+    name = serializers.CharField()
+    id_number_tail = serializers.SerializerMethodField(help_text="the ID number's last four characters")
+    signed = serializers.BooleanField()
+    ca = serializers.SerializerMethodField()
+    serial = serializers.SerializerMethodField()
+    signing_time = serializers.SerializerMethodField()
+
+    def get_id_number_tail(self, signer) -> str:
+        return signer.id_number[-4:]
+
+    def get_ca(self, signer) -> str | None:
+        return signer.signature.ca_code if signer.signature else None
+
+    def get_serial(self, signer) -> str | None:
+        return signer.signature.serial if signer.signature else None
+
+    def get_signing_time(self, signer) -> str | None:
+        time = signer.signature.signing_time if signer.signature else None
+        return time.isoformat() if time else None
+
+
+class SigningOut(serializers.Serializer):
+    document = serializers.CharField(help_text="the exact bytes to sign, base64 (canonical JSON)")
+    digest = serializers.CharField(help_text="SHA-256 of the document, hex")
+    signers = SignerOut(many=True)
+    stale = serializers.ListField(child=serializers.CharField(), help_text="signed an earlier version: sign again")
+    certificates = serializers.DictField(
+        help_text='{"accepted_by_all": [CA codes], "smallest_set": [CA codes], "by_department": {code: [CA codes]}}'
+    )
+
+
+class ApplicationSigningApi(APIView):
+    """`GET /api/v1/applications/<id>/signing`: the document to sign (detached CMS/CAdES over these exact bytes),
+    who must sign it and who has, and which CAs every routed department accepts (400 while the application has
+    problems; nothing is signed that submit would refuse)."""
+
+    @extend_schema(responses=SigningOut)
+    def get(self, request: Request, application_id: int) -> Response:
+        status = signing_status(_own(request, application_id))
+        return Response(
+            SigningOut(
+                {
+                    "document": base64.b64encode(status.document).decode(),
+                    "digest": status.digest,
+                    "signers": status.signers,
+                    "stale": status.stale,
+                    "certificates": {
+                        "accepted_by_all": status.advice.by_all,
+                        "smallest_set": status.advice.smallest_set,
+                        "by_department": status.advice.accepted,
+                    },
+                }
+            ).data
+        )
+
+
+class SignatureIn(serializers.Serializer):
+    signer = serializers.CharField(max_length=40, help_text="the signer's path, as GET .../signing names it")
+    cms = serializers.CharField(max_length=200_000, help_text="the detached CMS/CAdES signature, DER, base64")
+
+
+class SignatureOut(serializers.Serializer):
+    signer = serializers.CharField()
+    name = serializers.CharField()
+    ca = serializers.CharField(source="ca_code")
+    ca_version = serializers.IntegerField()
+    serial = serializers.CharField()
+    signing_time = serializers.DateTimeField()
+    verified_at = serializers.DateTimeField()
+    digest = serializers.CharField()
+
+
+class ApplicationSignaturesApi(APIView):
+    """`POST /api/v1/applications/<id>/signatures` {"signer", "cms"} → 201 with the platform's verification, or 400
+    naming the signer and why (untrusted CA, expired, revoked, not a signing certificate, another person's
+    certificate, the data changed after signing, a CA a routed department does not accept)."""
+
+    @extend_schema(request=SignatureIn, responses={201: SignatureOut})
+    def post(self, request: Request, application_id: int) -> Response:
+        application = _own(request, application_id)  # whose it is before what is wrong with the request
+        data = SignatureIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        signature = signature_add(
+            application=application,
+            user=request.user,
+            signer=data.validated_data["signer"],
+            cms_base64=data.validated_data["cms"],
+        )
+        return Response(SignatureOut(signature).data, status=201)
 
 
 class NameCheckIn(serializers.Serializer):

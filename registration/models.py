@@ -426,3 +426,53 @@ class Todo(models.Model):
     @property
     def display_title(self) -> str:
         return self.title_en if (get_language() or "").startswith("en") and self.title_en else self.title
+
+
+class SigningRule(models.Model):
+    """Who must sign an application of an entity type (data admins keep): `signers` names people of the form,
+    "legal_rep" (a person item) or "investors.natural" (every natural-person entry of a list). Without a rule for
+    the entity type, the legal representative and every natural-person investor sign."""
+
+    entity_type = models.CharField(_("entity type"), max_length=40, unique=True)
+    signers = models.JSONField(_("who signs"), default=list)
+
+    class Meta:
+        ordering = ["entity_type"]
+        verbose_name = _("signing rule")
+        verbose_name_plural = _("signing rules")
+
+    def __str__(self) -> str:
+        return f"{self.entity_type}: {', '.join(self.signers)}"
+
+
+class ApplicationSignature(models.Model):
+    """One person's signature on an application, as the platform verified it: over the canonical bytes whose
+    SHA-256 is `digest` (a change of the data after signing gives another digest: the signature no longer
+    counts), with the evidence a department receives."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="signatures")
+    signer = models.CharField(
+        _("signer"), max_length=40, help_text="the person's path in the form: legal_rep, investors.0"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    id_number = models.CharField(_("ID number"), max_length=30)
+    digest = models.CharField(max_length=64)
+    cms = models.BinaryField()
+    ca_code = models.CharField(_("CA"), max_length=20)
+    ca_version = models.PositiveIntegerField(default=1)
+    serial = models.CharField(_("certificate serial number"), max_length=64)
+    signing_time = models.DateTimeField(_("signing time"), null=True)
+    verified_at = models.DateTimeField(_("verified"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "signer", "-verified_at"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "signer", "digest"], name="one_signature_per_signer_and_document"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.application_id} {self.signer} {self.ca_code} {self.serial}"

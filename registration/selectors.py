@@ -168,6 +168,14 @@ def answers_needed_again(application: Application, form) -> dict:
     return {k: v for k, v in application.set_aside.items() if k in form.keys and k not in application.data}
 
 
+def application_answers(application: Application, form) -> dict:
+    """The answers submit checks and sends: the data, with set-aside answers the form asks for again, without
+    those it no longer asks for."""
+    aside = answers_not_needed(application, form)
+    answers = {**answers_needed_again(application, form), **application.data}
+    return {k: v for k, v in answers.items() if k not in aside}
+
+
 def projection_data(application: Application) -> dict:
     """The application's data plus what the platform issued with the licence: what department forms read."""
     if application.kind == Application.Kind.CHANGE:

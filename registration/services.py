@@ -7,6 +7,7 @@ first, then its filings.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -36,13 +37,14 @@ from .names import name_check, name_key, name_pass_to_enterprise, name_release, 
 from .selectors import (
     acting_id_number,
     acts_for,
-    answers_needed_again,
     answers_not_needed,
+    application_answers,
     application_form,
     enterprise_by_code,
     projection_data,
     register_data,
 )
+from .signing import document_bytes, signatures_missing
 
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
 ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
@@ -193,8 +195,7 @@ def application_submit(*, application: Application, user: User) -> Application:
         # Answers the form no longer asks for are set aside (kept, not sent, not checked); anything that is no
         # item of the dictionary at all is still refused by validation.
         aside = answers_not_needed(application, form)
-        answers = {**answers_needed_again(application, form), **application.data}
-        result = validate({k: v for k, v in answers.items() if k not in aside}, form.items)
+        result = validate(application_answers(application, form), form.items)
         errors = dict(result.errors)
         naming = application.is_new_company and application.enterprise_id is None and "name_zh" in result.cleaned
         if naming:
@@ -207,6 +208,9 @@ def application_submit(*, application: Application, user: User) -> Application:
                 errors.setdefault("name_zh", []).extend(r for r in reasons if r not in errors.get("name_zh", []))
         if not errors:
             errors = departments_cannot_take(result.cleaned, routed)
+        if not errors and settings.SIGNATURES_REQUIRED:
+            digest = hashlib.sha256(document_bytes(application, routed, result.cleaned)).hexdigest()
+            errors = signatures_missing(application, digest)
         if errors:
             raise PortalError(_("The application has errors; nothing was submitted."), errors)
         if naming:

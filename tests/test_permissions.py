@@ -126,6 +126,8 @@ ROWS = [
     Row("DELETE", "api-application", "draft_id", "login ok 404 404 403 403", "{}"),
     Row("POST", "api-application-submit", "draft_id", "login ok 404 404 403 403"),
     Row("POST", "api-application-withdraw", "draft_id", "login ok 404 404 403 403"),
+    Row("GET", "api-application-signing", "draft_id", "login ok 404 404 403 403"),
+    Row("POST", "api-application-signatures", "draft_id", "login ok 404 404 403 403", {}),
     Row("POST", "api-name-check", "", "login ok ok ok ok ok", {"name_zh": "东莞市星河电子科技有限公司"}),
     Row("GET", "api-verify-public-key", "", "ok ok ok ok ok ok"),
     Row("GET", "api-verify", "uscc", "login login login login login login"),  # institutions' keys only

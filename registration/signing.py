@@ -1,0 +1,151 @@
+"""Signing an application (issue 17, docs/signatures.md): who must sign (SigningRule, by entity type), the exact
+bytes they sign (the canonical JSON of what submit will check and send), each signature verified by the platform
+against the CAs every routed department accepts, and what is still missing before submit. A signature counts only
+for the document it signed: change the data and it must be signed again."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from departments.adapters.http import canonical_json
+from departments.models import CertificateAuthority
+from departments.trust import CertificateAdvice, certificate_advice, signature_check
+from forms_engine.validation import validate
+from portal.errors import PortalError, StateConflict
+from portal.models import User
+
+from .models import Application, ApplicationSignature, ApplicationState, SigningRule
+from .selectors import application_answers, application_form
+
+DEFAULT_SIGNERS = ("legal_rep", "investors.natural")
+SIGNABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED)
+
+
+@dataclass
+class Signer:
+    """One person who must sign: their path in the form, name and ID number as the application gives them, and
+    their signature on the current document, if any."""
+
+    path: str
+    name: str
+    id_number: str
+    signature: ApplicationSignature | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
+@dataclass
+class SigningStatus:
+    document: bytes
+    digest: str
+    signers: list[Signer]
+    advice: CertificateAdvice
+    stale: list[str] = field(default_factory=list)  # signers whose signature is on an earlier version of the data
+
+
+def signing_document(application: Application) -> tuple[bytes, str, list[str]]:
+    """(the bytes to sign, their SHA-256 in hex, the routed departments): the canonical JSON of the application's
+    checked answers, its kind and routing. PortalError with every problem when the answers are not complete yet
+    (nothing is signed that submit would refuse)."""
+    routed, form = application_form(application)
+    result = validate(application_answers(application, form), form.items)
+    if result.errors:
+        raise PortalError(_("Correct the application before it is signed; see “errors”."), result.errors)
+    document = document_bytes(application, routed, result.cleaned)
+    return document, hashlib.sha256(document).hexdigest(), routed
+
+
+def document_bytes(application: Application, routed: list[str], cleaned: dict) -> bytes:
+    """The canonical bytes signed: the checked answers, the kind and the routing, as compact sorted JSON."""
+    return canonical_json({"application": application.pk, "kind": application.kind, "routed": routed, "data": cleaned})
+
+
+def signers_required(application: Application) -> list[Signer]:
+    """The people the signing rule of the application's entity type names, in the form's order."""
+    data = application.data
+    rule = SigningRule.objects.filter(entity_type=data.get("entity_type") or "").first()
+    wanted = rule.signers if rule is not None else list(DEFAULT_SIGNERS)
+    signers = []
+    for name in wanted:
+        key, _dot, which = name.partition(".")
+        value = data.get(key)
+        if isinstance(value, dict) and not which:
+            signers.append(Signer(key, str(value.get("name", "")), str(value.get("id_number", ""))))
+        elif isinstance(value, list):
+            for index, entry in enumerate(value):
+                natural = isinstance(entry, dict) and entry.get("kind", "natural") == "natural"
+                if isinstance(entry, dict) and (which != "natural" or natural):
+                    signers.append(
+                        Signer(f"{key}.{index}", str(entry.get("name", "")), str(entry.get("id_number", "")))
+                    )
+    # One person signs once even when they hold two roles (the legal representative is also an investor).
+    once: dict[str, Signer] = {}
+    for signer in signers:
+        once.setdefault(signer.id_number, signer)
+    return list(once.values())
+
+
+def signing_status(application: Application) -> SigningStatus:
+    """What is to be signed, by whom, who has signed this version, and which certificates serve all the routed
+    departments."""
+    document, digest, routed = signing_document(application)
+    signers = signers_required(application)
+    current = {s.signer: s for s in application.signatures.filter(digest=digest)}
+    earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
+    for signer in signers:
+        signer.signature = current.get(signer.path)
+    stale = [s.path for s in signers if not s.signed and s.path in earlier]
+    return SigningStatus(document, digest, signers, certificate_advice(routed), stale)
+
+
+def signature_add(*, application: Application, user: User, signer: str, cms_base64: str) -> ApplicationSignature:
+    """Record one person's signature once the platform has verified it. Raises PortalError naming the signer
+    (400) for a signature that is refused, StateConflict when the application cannot be signed now."""
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.state not in SIGNABLE_STATES:
+            raise StateConflict(_("This application cannot be signed in its current state."), state=application.state)
+        document, digest, routed = signing_document(application)
+        person = next((s for s in signers_required(application) if s.path == signer), None)
+        if person is None:
+            raise PortalError(_("The request has errors; see “errors”."),
+                              {"signer": [_("Nobody with this path must sign this application.")]})  # fmt: skip
+        try:
+            cms_der = base64.b64decode(cms_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise PortalError(_("The request has errors; see “errors”."),
+                              {signer: [_("The signature is not base64.")]}) from None  # fmt: skip
+        check = signature_check(data=document, cms_der=cms_der, id_number=person.id_number, department_codes=routed)
+        if not check.accepted:
+            raise PortalError(_("%(name)s's signature was refused.") % {"name": person.name}, {signer: [check.problem]})
+        ca = CertificateAuthority.objects.filter(code=check.ca_code, is_active=True).first()
+        signature, _created = ApplicationSignature.objects.update_or_create(
+            application=application, signer=signer, digest=digest,
+            defaults={"name": person.name, "id_number": person.id_number, "cms": cms_der, "ca_code": check.ca_code,
+                      "ca_version": ca.version if ca else 1, "serial": check.serial,
+                      "signing_time": check.signing_time},
+        )  # fmt: skip
+        return signature
+
+
+def signatures_missing(application: Application, digest: str) -> dict[str, list[str]]:
+    """Who still has to sign the document with `digest`, by signer path (for submit)."""
+    signed = set(application.signatures.filter(digest=digest).values_list("signer", flat=True))
+    earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
+    return {
+        s.path: [
+            _("%(name)s signed an earlier version; the data changed since: sign again.") % {"name": s.name}
+            if s.path in earlier
+            else _("%(name)s has not signed yet.") % {"name": s.name}
+        ]
+        for s in signers_required(application)
+        if s.path not in signed
+    }

@@ -1,0 +1,161 @@
+"""Signing an application through the API (issue 17): the document and who signs it, a signature from each
+trusted demo CA accepted, each kind of bad signature refused with 400 naming the signer, a change of the data
+voiding the signatures (and saying so), and submit waiting for every signature when signatures are required."""
+
+import base64
+
+import pytest
+from django.test import override_settings
+
+from departments.ca_sandbox import sandbox_certificate_issue, sandbox_revoke, sandbox_sign
+from departments.models import CertificateAuthority, Department, SandboxCertificate
+from departments.trust import ca_crl_refresh, trust_list_sandbox_ensure
+from registration.models import SigningRule
+from tests.forms_fixtures import sample
+from tests.workflow import Api
+
+pytestmark = pytest.mark.django_db
+
+CHEN = ("陈志明", "441900199005151231")  # the trader's legal representative and first investor
+LI = ("李晓燕", "441900200101012464")  # its second investor
+
+
+@pytest.fixture
+def draft(seeded, applicant):
+    trust_list_sandbox_ensure()
+    api = Api(applicant)
+    response = api.post("/applications", {"kind": "new_company", "data": sample("electronics_trader")})
+    assert response.status_code == 201, response.json()
+    return api, response.json()["id"]
+
+
+def sign(api, application_id, signer, holder, ca="GDCA", **issue):
+    document = base64.b64decode(api.get(f"/applications/{application_id}/signing").json()["document"])
+    certificate = sandbox_certificate_issue(ca_code=ca, holder=holder[0], id_number=holder[1], **issue)
+    cms = base64.b64encode(sandbox_sign(certificate, document)).decode()
+    return api.post(f"/applications/{application_id}/signatures", {"signer": signer, "cms": cms})
+
+
+def test_the_signing_document_names_who_signs_and_the_certificates_accepted_everywhere(draft):
+    api, application_id = draft
+
+    body = api.get(f"/applications/{application_id}/signing").json()
+
+    assert [(s["signer"], s["name"], s["signed"]) for s in body["signers"]] == [
+        ("legal_rep", CHEN[0], False),
+        ("investors.1", LI[0], False),
+    ]  # fmt: skip  — 陈志明 is also investor 0: he signs once
+    assert body["certificates"]["accepted_by_all"] == ["CFCA", "GDCA", "NETCA"]
+    assert len(body["certificates"]["by_department"]) == 13
+    assert base64.b64decode(body["document"]).startswith(b"{")
+
+
+@pytest.mark.parametrize("ca", ["GDCA", "NETCA", "CFCA"])
+def test_a_signature_from_each_trusted_demo_ca_is_accepted(draft, ca):
+    api, application_id = draft
+
+    response = sign(api, application_id, "legal_rep", CHEN, ca=ca)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["ca"] == ca
+    signers = api.get(f"/applications/{application_id}/signing").json()["signers"]
+    assert signers[0]["signed"] and signers[0]["ca"] == ca and not signers[1]["signed"]
+
+
+@pytest.mark.parametrize(
+    "case, issue, words",
+    [
+        ("untrusted", {"ca": "ROGUE"}, "not accepted"),
+        ("expired", {"days": 1, "not_before": "3 days ago"}, "not valid now"),
+        ("encryption", {"signing": False}, "key usage"),
+        ("another person", {"holder": LI}, "another person"),
+    ],
+)
+def test_a_bad_signature_is_refused_naming_the_signer(draft, case, issue, words):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    api, application_id = draft
+    holder = issue.pop("holder", CHEN)
+    if issue.get("not_before") == "3 days ago":
+        issue["not_before"] = timezone.now() - dt.timedelta(days=3)
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    response = sign(api, application_id, "legal_rep", holder, **issue)
+
+    assert response.status_code == 400
+    assert CHEN[0] in response.json()["detail"] and words in response.json()["errors"]["legal_rep"][0]
+
+
+def test_a_revoked_certificate_is_refused(draft):
+    api, application_id = draft
+    document = base64.b64decode(api.get(f"/applications/{application_id}/signing").json()["document"])
+    certificate = sandbox_certificate_issue(ca_code="NETCA", holder=CHEN[0], id_number=CHEN[1])
+    sandbox_revoke(certificate)
+    ca_crl_refresh(CertificateAuthority.objects.get(code="NETCA", is_active=True))
+    cms = base64.b64encode(sandbox_sign(certificate, document)).decode()
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    response = api.post(f"/applications/{application_id}/signatures", {"signer": "legal_rep", "cms": cms})
+
+    assert response.status_code == 400 and "revoked" in response.json()["errors"]["legal_rep"][0]
+
+
+def test_a_signature_over_other_bytes_is_refused(draft):
+    api, application_id = draft
+    certificate = sandbox_certificate_issue(ca_code="GDCA", holder=CHEN[0], id_number=CHEN[1])
+    cms = base64.b64encode(sandbox_sign(certificate, b"something else")).decode()
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    response = api.post(f"/applications/{application_id}/signatures", {"signer": "legal_rep", "cms": cms})
+
+    assert response.status_code == 400 and "changed after signing" in response.json()["errors"]["legal_rep"][0]
+
+
+def test_changing_the_data_voids_the_signatures_and_says_so(draft):
+    api, application_id = draft
+    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
+
+    api.patch(f"/applications/{application_id}", {"data": {"phone": "0769-22998877"}})
+    body = api.get(f"/applications/{application_id}/signing").json()
+
+    assert not body["signers"][0]["signed"] and body["stale"] == ["legal_rep"]
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_submit_waits_for_every_signature_when_they_are_required(draft):
+    api, application_id = draft
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    refused = api.post(f"/applications/{application_id}/submit")
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"legal_rep", "investors.1"}
+    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
+    assert sign(api, application_id, "investors.1", LI, ca="CFCA").status_code == 201
+
+    submitted = api.post(f"/applications/{application_id}/submit")
+
+    assert submitted.status_code == 200, submitted.json()
+
+
+def test_a_department_accepting_only_some_cas_refuses_others_early(draft):
+    api, application_id = draft
+    Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["CFCA"])
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    advice = api.get(f"/applications/{application_id}/signing").json()["certificates"]
+    refused = sign(api, application_id, "legal_rep", CHEN, ca="GDCA")
+
+    assert advice["accepted_by_all"] == ["CFCA"]
+    assert refused.status_code == 400 and "Customs" in refused.json()["errors"]["legal_rep"][0]
+    assert sign(api, application_id, "legal_rep", CHEN, ca="CFCA").status_code == 201
+
+
+def test_a_signing_rule_is_data(draft):
+    api, application_id = draft
+    SigningRule.objects.create(entity_type="llc_natural_controlled", signers=["legal_rep"])
+
+    signers = api.get(f"/applications/{application_id}/signing").json()["signers"]
+
+    assert [s["signer"] for s in signers] == ["legal_rep"]
+    assert SandboxCertificate.objects.count() == 0  # nothing issued by asking
