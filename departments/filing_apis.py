@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -46,7 +46,20 @@ class FilingOut(serializers.Serializer):
         return {"uscc": enterprise.uscc, "name_zh": enterprise.name_zh} if enterprise else None
 
 
+class SignatureEvidenceOut(serializers.Serializer):
+    """One signature on what was submitted, as the platform verified it (docs/signatures.md)."""
+
+    signer = serializers.CharField(help_text="the person's path in the form: legal_rep, investors.0")
+    name = serializers.CharField()
+    ca = serializers.CharField(source="ca_code", help_text="trust list code of the CA")
+    ca_version = serializers.IntegerField(help_text="version of the trust list entry it was checked against")
+    serial = serializers.CharField(help_text="certificate serial number, hex")
+    signing_time = serializers.DateTimeField(allow_null=True)
+    verified_at = serializers.DateTimeField(help_text="when the platform verified it: valid path, not revoked")
+
+
 class FilingDetailOut(FilingOut):
+    signatures = serializers.SerializerMethodField(help_text="the signatures on what was submitted")
     payload = serializers.JSONField()
     form_version = serializers.SerializerMethodField()
     correction_items = serializers.JSONField()
@@ -54,6 +67,10 @@ class FilingDetailOut(FilingOut):
 
     def get_form_version(self, filing: Filing) -> int | None:
         return filing.form_version.number if filing.form_version else None
+
+    @extend_schema_field(SignatureEvidenceOut(many=True))
+    def get_signatures(self, filing: Filing) -> list:
+        return list(SignatureEvidenceOut(filing.application.submitted_signatures(), many=True).data)
 
 
 class FilingListQuery(serializers.Serializer):

@@ -7,7 +7,7 @@ from departments import filing_apis, sandbox
 from departments.apis import DepartmentListApi, UnifiedFormApi
 from forms_engine.apis import DataItemListApi, DepartmentFormApi
 from registration import apis as registration_apis
-from registration import register_apis, verify_apis
+from registration import register_apis, signing_app, verify_apis
 from registration import views as registration_views
 from reporting import views as dashboard
 from reporting.apis import StatsApi
@@ -130,6 +130,7 @@ urlpatterns = [
     path("", include("registration.urls")),
     path("workbench/", include("departments.urls")),
     path("sandbox/ca/<str:code>.crl", sandbox.ca_crl, name="sandbox-ca-crl"),
+    path("sandbox/sign/<int:pk>/<str:signer>/", signing_app.signing_app, name="sandbox-signing-app"),
     path("sandbox/<str:code>/filings", sandbox.receive_filing, name="sandbox-receive"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -131,6 +131,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
     editable_items = models.JSONField(default=list, blank=True, help_text="items a correction request opened")
     correction_reason = models.TextField(blank=True)
     routed = models.JSONField(default=list, blank=True, help_text="department codes routed at submit")
+    submitted_digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the signing document as submitted: the signatures that count"
+    )
     set_aside = models.JSONField(
         default=dict,
         blank=True,
@@ -177,6 +180,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def takes_answers(self) -> bool:
         """The applicant may type and submit now: a draft, or the items a correction request opened."""
         return can_proceed(self.submit_to_departments)
+
+    def submitted_signatures(self):
+        """The signatures on exactly what was submitted (the evidence every department receives)."""
+        if not self.submitted_digest:
+            return self.signatures.none()
+        return self.signatures.filter(digest=self.submitted_digest).order_by("signer")
 
     @property
     def is_unsent_draft(self) -> bool:

@@ -208,8 +208,8 @@ def application_submit(*, application: Application, user: User) -> Application:
                 errors.setdefault("name_zh", []).extend(r for r in reasons if r not in errors.get("name_zh", []))
         if not errors:
             errors = departments_cannot_take(result.cleaned, routed)
+        digest = hashlib.sha256(document_bytes(application, routed, result.cleaned)).hexdigest()
         if not errors and settings.SIGNATURES_REQUIRED:
-            digest = hashlib.sha256(document_bytes(application, routed, result.cleaned)).hexdigest()
             errors = signatures_missing(application, digest)
         if errors:
             raise PortalError(_("The application has errors; nothing was submitted."), errors)
@@ -221,6 +221,7 @@ def application_submit(*, application: Application, user: User) -> Application:
         correcting = application.state == ApplicationState.CORRECTION_REQUESTED
         application.data = cleaned
         application.set_aside = aside
+        application.submitted_digest = digest
         application.routed = routed
         application.name_key = name_key(cleaned.get("name_zh", "")) if application.is_new_company else ""
         licensed = application.enterprise_id is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -45,6 +46,7 @@ from .services import (
     application_update_data,
     application_withdraw,
 )
+from .signing import signing_status
 from .wizard import field_view, list_or_person_edit, parse_post, problem_list, steps
 
 
@@ -379,6 +381,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     if status == 400:
         application.refresh_from_db()
     sections = [(s, _section_views(application, s, problems)) for s in form.sections]
+    try:
+        signing = signing_status(application) if not problems else None
+    except PortalError:
+        signing = None  # signing waits until the form is complete
     return render(
         request,
         "registration/review.html",
@@ -387,6 +393,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "problems": problems,
             "problem_list": problem_list(form.sections, problems),
+            "signing": signing,
+            "signing_required": settings.SIGNATURES_REQUIRED,
             "not_needed": [
                 {"key": k, "label": item_label(k), "value": display_value(v)}
                 for k, v in answers_not_needed(application, form).items()

@@ -159,3 +159,24 @@ def test_a_signing_rule_is_data(draft):
 
     assert [s["signer"] for s in signers] == ["legal_rep"]
     assert SandboxCertificate.objects.count() == 0  # nothing issued by asking
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_departments_see_the_signature_evidence_of_what_was_submitted(draft, django_capture_on_commit_callbacks):
+    from departments.models import Filing
+    from portal.models import Role, User
+
+    api, application_id = draft
+    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
+    assert sign(api, application_id, "investors.1", LI, ca="NETCA").status_code == 201
+    assert api.post(f"/applications/{application_id}/submit").status_code == 200
+    aic = Filing.objects.get(application_id=application_id, department__code="AIC")
+    clerk = User.objects.create_user(username="aic_clerk_sig", password="x-pass-1234", role=Role.CLERK,
+                                     department=aic.department)  # fmt: skip
+
+    evidence = Api(clerk).get(f"/filings/{aic.pk}").json()["signatures"]
+    page = Api(clerk).client.get(f"/workbench/filings/{aic.pk}/").content.decode()
+
+    assert [(e["signer"], e["ca"]) for e in evidence] == [("investors.1", "NETCA"), ("legal_rep", "GDCA")]
+    assert all(e["serial"] and e["verified_at"] for e in evidence)
+    assert 'id="signature-evidence"' in page and "NETCA" in page

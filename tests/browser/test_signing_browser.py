@@ -1,0 +1,53 @@
+"""Signing with the CA sandbox's signing app in Chromium (issue 17): the review page says which certificate all
+the departments accept, each signer opens the signing app, a refused certificate says why, a good one signs;
+desktop and 375 px, Chinese and English."""
+
+import pytest
+
+from departments.ca_sandbox import sandbox_demo_certificates_ensure
+from departments.trust import trust_list_sandbox_ensure
+from registration.models import ApplicationSignature
+from registration.services import application_create
+from tests.browser.conftest import critical_violations, log_in, shot
+from tests.conftest import PASSWORD
+from tests.forms_fixtures import sample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHEN = ("陈志明", "441900199005151231")
+LI = ("李晓燕", "441900200101012464")
+
+
+@pytest.mark.parametrize("language, width", [("zh-hans", 375), ("en", 1280)])
+def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, language, width):
+    trust_list_sandbox_ensure()
+    sandbox_demo_certificates_ensure([CHEN, LI])
+    draft = application_create(applicant=applicant, kind="new_company", data=sample("electronics_trader"))
+    page.set_viewport_size({"width": width, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+    log_in(page, applicant.username, PASSWORD)
+
+    page.goto(f"{page.base}/applications/{draft.pk}/review/")
+    advice = page.locator("#certificate-advice").inner_text()
+    assert "GDCA" in advice and "13" in advice
+    shot(page, f"signing-review-{language}-{width}")
+    page.locator("li[data-signer=legal_rep] a").click()
+    page.locator("#sign").wait_for()
+    assert critical_violations(page) == []
+    page.check("input[name=certificate][data-ca=ROGUE]")
+    page.click("#sign")
+    error = page.locator("#signing-error").inner_text()
+    assert ("不被本申请认可" in error) if language == "zh-hans" else ("not accepted" in error)
+    shot(page, f"signing-app-refused-{language}-{width}")
+    page.check("input[name=certificate][data-ca=GDCA] >> nth=0")
+    page.click("#sign")
+    page.wait_for_url(lambda url: "/review/" in url)
+    page.locator("li[data-signer='investors.1'] a").click()
+    page.locator("#sign").wait_for()
+    page.click("#sign")
+    page.wait_for_url(lambda url: "/review/" in url)
+
+    assert page.locator("#signing .state-approved").count() == 2
+    assert sorted(ApplicationSignature.objects.values_list("signer", flat=True)) == ["investors.1", "legal_rep"]
+    page.locator("#signing").scroll_into_view_if_needed()
+    shot(page, f"signing-review-signed-{language}-{width}", full_page=False)
