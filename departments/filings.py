@@ -60,6 +60,18 @@ def _enqueue(filing: Filing, countdown: float = 0) -> None:
     transaction.on_commit(lambda: deliver_filing.apply_async((filing_id,), queue=queue, countdown=countdown))
 
 
+def _signature_evidence(filing: Filing) -> tuple[dict[str, Any], ...]:
+    """The signatures on what the application submitted, as delivered to a registration's department."""
+    if filing.kind != FilingKind.REGISTRATION:
+        return ()
+    return tuple(
+        {"signer": s.signer, "name": s.name, "ca": s.ca_code, "ca_version": s.ca_version, "serial": s.serial,
+         "signing_time": s.signing_time.isoformat() if s.signing_time else None,
+         "verified_at": s.verified_at.isoformat()}
+        for s in filing.application.submitted_signatures()
+    )  # fmt: skip
+
+
 def filing_audit_event(
     filing: Filing, action: str, before: Any = None, after: Any = None, message: str = "", actor: User | None = None
 ) -> dict:
@@ -256,6 +268,7 @@ def filing_deliver(*, filing_id: int) -> str:
         form_version=filing.form_version.number if filing.form_version else 0,
         config=filing.department.adapter_config,
         secret=filing.department.hmac_secret,
+        signatures=_signature_evidence(filing),
     )
     try:
         result: Delivered | Refused | TransientError = adapter_for(filing.department.adapter_kind).deliver(delivery)

@@ -180,3 +180,64 @@ def test_departments_see_the_signature_evidence_of_what_was_submitted(draft, dja
     assert [(e["signer"], e["ca"]) for e in evidence] == [("investors.1", "NETCA"), ("legal_rep", "GDCA")]
     assert all(e["serial"] and e["verified_at"] for e in evidence)
     assert 'id="signature-evidence"' in page and "NETCA" in page
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_a_delivery_carries_the_platforms_seal_on_the_payload_and_the_signatures(draft):
+    import json
+
+    from asn1crypto import cms
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.sign.validation import validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+
+    from departments.adapters import Delivery
+    from departments.adapters.http import HttpAdapter, canonical_json
+    from portal.platform_seal import platform_seal
+
+    api, application_id = draft
+    sign(api, application_id, "legal_rep", CHEN)
+    sign(api, application_id, "investors.1", LI)
+    assert api.post(f"/applications/{application_id}/submit").status_code == 200
+    sent = {}
+
+    class Answer:
+        status_code = 202
+        text = ""
+
+        def json(self):
+            return {"reference": "R-1"}
+
+    def post(url, data, **kwargs):
+        sent["body"] = json.loads(data)
+        return Answer()
+
+    from unittest import mock
+
+    from departments.filings import _signature_evidence
+    from departments.models import Filing
+
+    aic = Filing.objects.get(application_id=application_id, department__code="AIC")
+    payload = {"纳税人名称": "东莞市华信电子贸易有限公司"}
+    delivery = Delivery(filing_id=aic.pk, department="AIC", round=1, payload=payload, payload_hash="x", form_version=1,
+                        config={"endpoint": "http://127.0.0.1:9/x"}, secret="s",
+                        signatures=_signature_evidence(aic))  # fmt: skip
+    with mock.patch("departments.adapters.http._session") as session:
+        session.return_value.post.side_effect = post
+        HttpAdapter().deliver(delivery)
+
+    body = sent["body"]
+    assert [s["signer"] for s in body["signatures"]] == ["investors.1", "legal_rep"]
+    seal = platform_seal()
+    root = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(seal.root_pem).public_bytes(serialization.Encoding.DER)
+    )
+    signed = cms.ContentInfo.load(__import__("base64").b64decode(body["payload_seal"]))["content"]
+    status = validate_detached_cms(canonical_json(body["payload"]), signed,
+                                   signer_validation_context=ValidationContext(trust_roots=[root]))  # fmt: skip
+    assert status.intact and status.valid and status.trusted
+    tampered = validate_detached_cms(canonical_json({**body["payload"], "x": 1}), signed,
+                                     signer_validation_context=ValidationContext(trust_roots=[root]))  # fmt: skip
+    assert not tampered.intact

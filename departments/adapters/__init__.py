@@ -26,6 +26,8 @@ class Delivery:
     secret: str
     # registration | change_review | update | new_obligation | archive_copy (departments.models.FilingKind)
     kind: str = "registration"
+    # The signatures on what was submitted, as the platform verified them (docs/signatures.md).
+    signatures: tuple[dict[str, Any], ...] = ()
 
     @property
     def idempotency_key(self) -> str:

@@ -17,6 +17,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from portal.platform_seal import payload_seal
+
 from . import Delivered, Delivery, Refused, TransientError, delivery_policy, register
 
 SIGNATURE_HEADER = "X-Signature"
@@ -140,6 +142,10 @@ class HttpAdapter:
                 "round": delivery.round,
                 "form_version": delivery.form_version,
                 "payload": delivery.payload,
+                # The platform's seal on the payload's canonical bytes, and the founders' verified signatures:
+                # what a department keeps as proof, trusting the platform's one seal rather than every CA.
+                "payload_seal": payload_seal(canonical_json(delivery.payload)),
+                "signatures": list(delivery.signatures),
                 "callback_url": f"{settings.PORTAL_BASE_URL.rstrip('/')}/api/v1/departments/"
                 f"{delivery.department}/callback",
             }
