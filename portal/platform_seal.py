@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 
 SEAL_NAME = "东莞市商事登记一网通平台"
@@ -34,12 +34,23 @@ class Seal:
         return self.chain_pems[-1] if self.chain_pems else self.cert_pem
 
 
-def _demo_bundle() -> bytes:
-    """A root and a seal certificate made with `cryptography` (ECDSA P-256), as one PEM bundle."""
+def _new_key(purpose: str):
+    """ECDSA P-256 for the seal; RSA for the sandbox TSA (pyHanko's built-in time-stamping authority is RSA-only)."""
+    return (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if purpose == "tsa"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+
+
+def _demo_bundle(purpose: str = "seal") -> bytes:
+    """A root and a seal certificate (or, for purpose "tsa", a time-stamping authority's certificate) made with
+    `cryptography` (ECDSA P-256), as one PEM bundle: key, certificate, root."""
     now = dt.datetime.now(dt.UTC)
-    root_key = ec.generate_private_key(ec.SECP256R1())
+    roles = ("时间戳", "时间戳服务") if purpose == "tsa" else ("印章", "电子印章")
+    root_key = _new_key(purpose)
     root_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                           x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} 印章根 (demo)")])  # fmt: skip
+                           x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} {roles[0]}根 (demo)")])  # fmt: skip
     root = (
         x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name).public_key(root_key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
@@ -51,11 +62,11 @@ def _demo_bundle() -> bytes:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = _new_key(purpose)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, SEAL_NAME),
-                      x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} 电子印章 (demo)")])  # fmt: skip
-    cert = (
+                      x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} {roles[1]} (demo)")])  # fmt: skip
+    builder = (
         x509.CertificateBuilder().subject_name(name).issuer_name(root_name).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3650))
@@ -64,8 +75,10 @@ def _demo_bundle() -> bytes:
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                                      encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-        .sign(root_key, hashes.SHA256())
     )  # fmt: skip
+    if purpose == "tsa":  # RFC 3161: a TSA's certificate is for time-stamping only
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    cert = builder.sign(root_key, hashes.SHA256())
     return (
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         + cert.public_bytes(serialization.Encoding.PEM)
@@ -73,14 +86,14 @@ def _demo_bundle() -> bytes:
     )
 
 
-def _demo_path() -> Path:
-    path = Path(settings.VAR_DIR) / "platform-seal-demo.pem"
+def _demo_path(purpose: str = "seal") -> Path:
+    path = Path(settings.VAR_DIR) / f"platform-{purpose}-demo.pem"
     if not path.exists():
         # Made once: written aside and linked into place, so of two processes starting together one wins and the
         # other reads the winner's seal.
         fd, temporary = tempfile.mkstemp(dir=settings.VAR_DIR, prefix=".seal-")
         with os.fdopen(fd, "wb") as out:
-            out.write(_demo_bundle())
+            out.write(_demo_bundle(purpose))
         os.chmod(temporary, 0o600)
         try:
             os.link(temporary, path)
@@ -95,13 +108,20 @@ def _demo_path() -> Path:
 def platform_seal() -> Seal:
     """The seal in use: SEAL_BUNDLE_FILE, else the demo seal under var/."""
     configured = getattr(settings, "SEAL_BUNDLE_FILE", "")
-    raw = Path(configured).read_bytes() if configured else _demo_path().read_bytes()
+    return _bundle(Path(configured).read_bytes() if configured else _demo_path().read_bytes())
+
+
+@cache
+def sandbox_tsa() -> Seal:
+    """The sandbox's time-stamping authority (key, certificate, root), made once under var/."""
+    return _bundle(_demo_path("tsa").read_bytes())
+
+
+def _bundle(raw: bytes) -> Seal:
     blocks = [b"-----BEGIN" + part for part in raw.split(b"-----BEGIN")[1:]]
     key = next(b for b in blocks if b"PRIVATE KEY" in b.split(b"\n", 1)[0])
     certs = [b for b in blocks if b.startswith(b"-----BEGIN CERTIFICATE")]
     return Seal(key_pem=key, cert_pem=certs[0], chain_pems=tuple(certs[1:]))
-
-
 
 
 @cache
@@ -124,3 +144,34 @@ def payload_seal(data: bytes) -> str:
         builder = builder.add_certificate(issuer)
     der = builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature])
     return base64.b64encode(der).decode()
+
+
+def timestamper():
+    """Who timestamps the seal (PAdES B-T): SEAL_TSA_URL "sandbox" is the sandbox's own TSA, an http(s) address a
+    real RFC 3161 service, empty none (the seal then carries only its signing time)."""
+    url = getattr(settings, "SEAL_TSA_URL", "")
+    if not url:
+        return None
+    if url == "sandbox":
+        from asn1crypto import keys
+        from asn1crypto import x509 as asn1_x509
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        tsa = sandbox_tsa()
+        key = serialization.load_pem_private_key(tsa.key_pem, password=None)
+        key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())  # fmt: skip
+        cert = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(tsa.cert_pem).public_bytes(
+            serialization.Encoding.DER))  # fmt: skip
+        return DummyTimeStamper(tsa_cert=cert, tsa_key=keys.PrivateKeyInfo.load(key_der))
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    return HTTPTimeStamper(url, timeout=10)
+
+
+def trusted_roots_pem() -> list[bytes]:
+    """The roots a sealed document is checked against: the seal's, and the sandbox TSA's when it stamps."""
+    roots = [platform_seal().root_pem]
+    if getattr(settings, "SEAL_TSA_URL", "") == "sandbox":
+        roots.append(sandbox_tsa().root_pem)
+    return roots

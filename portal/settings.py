@@ -387,6 +387,8 @@ DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE
 # The platform seal (registration/seal.py): a PEM bundle of key, seal certificate and its chain from a real CA; empty:
 # a demo seal made under var/ on first use.
 SEAL_BUNDLE_FILE = os.environ.get("SEAL_BUNDLE_FILE", "")
+# Who timestamps the seal: an RFC 3161 service's address, "sandbox" (the demo TSA, outside production), or empty.
+SEAL_TSA_URL = os.environ.get("SEAL_TSA_URL", "" if DJANGO_ENV == "production" else "sandbox")
 # Signatures at submit (issue 17): the people the signing rules name must sign what is submitted. Off until the
 # signing page of the service hall lands; the API (GET .../signing, POST .../signatures) works either way.
 SIGNATURES_REQUIRED = env_bool("SIGNATURES_REQUIRED", False)

@@ -4,6 +4,7 @@ platform's seal certificate (docs/signatures.md). The seal key is portal.platfor
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from portal.blocking import run_blocking
-from portal.platform_seal import SEAL_NAME, platform_seal
+from portal.platform_seal import SEAL_NAME, platform_seal, timestamper, trusted_roots_pem
 
 SEAL_FIELD = "PlatformSeal"
 
@@ -43,7 +44,8 @@ def pdf_seal(pdf: bytes, *, document_number: str) -> bytes:
         reason=f"文件编号 {document_number}", name=SEAL_NAME,
     )  # fmt: skip
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = run_blocking(signers.PdfSigner(meta, signer=signer).async_sign_pdf, writer)
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper())
+    out = run_blocking(pdf_signer.async_sign_pdf, writer)
     return out.getvalue()
 
 
@@ -54,6 +56,7 @@ class SealCheck:
     sealed: bool
     unchanged: bool
     document_number: str = ""
+    timestamped_at: dt.datetime | None = None  # by a trusted time-stamping authority, when the seal carries one
 
 
 def pdf_seal_check(pdf: bytes) -> SealCheck:
@@ -67,9 +70,10 @@ def pdf_seal_check(pdf: bytes) -> SealCheck:
 
     seal = platform_seal()
     seal_der = x509.load_pem_x509_certificate(seal.cert_pem).public_bytes(serialization.Encoding.DER)
-    root = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(seal.root_pem).public_bytes(serialization.Encoding.DER)
-    )
+    roots = [
+        asn1_x509.Certificate.load(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
+        for pem in trusted_roots_pem()
+    ]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         sealed = [s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD]
@@ -77,7 +81,7 @@ def pdf_seal_check(pdf: bytes) -> SealCheck:
             return SealCheck(False, False)
         signature = sealed[-1]
         number = str(signature.sig_object.get("/Reason", "")).removeprefix("文件编号 ").strip()
-        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
+        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
         status = run_blocking(async_validate_pdf_signature, signature, signer_validation_context=context)
     except Exception:  # noqa: BLE001 — a damaged or foreign file is "not sealed", never a crash
         return SealCheck(False, False)
@@ -86,4 +90,6 @@ def pdf_seal_check(pdf: bytes) -> SealCheck:
     by_platform = status.signing_cert is not None and status.signing_cert.dump() == seal_der
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     unchanged = bool(by_platform and status.intact and status.valid and status.trusted and whole)
-    return SealCheck(sealed=by_platform, unchanged=unchanged, document_number=number)
+    stamp = status.timestamp_validity
+    stamped = stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
+    return SealCheck(sealed=by_platform, unchanged=unchanged, document_number=number, timestamped_at=stamped)

@@ -4,6 +4,7 @@ platform's seal certificate; one changed byte, or a PDF not sealed by the platfo
 import time
 
 import pytest
+from django.test import override_settings
 
 from registration.documents import licence_pdf
 from registration.seal import pdf_seal, pdf_seal_check
@@ -22,6 +23,16 @@ def test_the_licence_is_sealed_by_the_platform_and_unchanged(licence):
     check = pdf_seal_check(pdf)
 
     assert check.sealed and check.unchanged and check.document_number == document.number
+    assert check.timestamped_at is not None  # the sandbox's time-stamping authority (PAdES B-T)
+
+
+@override_settings(SEAL_TSA_URL="")
+def test_without_a_time_stamping_authority_the_seal_carries_no_timestamp(trader):
+    _document, pdf = licence_pdf(trader)
+
+    check = pdf_seal_check(pdf)
+
+    assert check.sealed and check.unchanged and check.timestamped_at is None
 
 
 def test_the_seal_validates_with_pyhankos_own_validator(licence):
