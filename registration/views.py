@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from departments.routing import Reason, RoutingFacts
 from departments.selectors import unified_form_for
 from departments.timeline import timeline_sentences
+from departments.trust import certificate_advice
 from forms_engine import codetables
 from forms_engine.canonical import compact
 from forms_engine.display import changed_item_rows, display_value, item_label
@@ -168,6 +169,8 @@ def _routing_preview(params) -> dict:
         "fields_delivered": form.fields_delivered,
         "industry_known": bool(facts.industry_code),
         "industry_problem": industry_problem(params.get("industry_code") or ""),
+        # Which signing certificate serves all these departments, told before anything is typed.
+        "certificates": certificate_advice([d.code for d, _reasons in routed]),
     }
 
 

@@ -121,3 +121,17 @@ def test_an_admin_keeps_the_trust_list_and_others_cannot(client, sandbox, admin_
     assert client.get("/admin/departments/certificateauthority/").status_code == 200
     assert client.get(f"/admin/departments/certificateauthority/{gdca.pk}/change/").status_code == 200
     assert client.get("/admin/departments/certificateauthority/add/").status_code == 200
+
+
+def test_the_start_page_says_up_front_which_certificate_serves_all_the_departments(client, sandbox):
+    page = client.get("/start/", {"import_export": "true", "industry_code": "5179"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    advice = page.context["preview"]["certificates"]
+    assert advice.by_all == ["CFCA", "GDCA", "NETCA"] and len(advice.accepted) == 13
+    assert "accepted by all 13 of your departments" in page.content.decode()
+    Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["CFCA"])
+    Department.objects.filter(code="NTAX").update(accepted_ca_codes=["GDCA"])
+    narrowed = client.get(
+        "/start/preview/", {"import_export": "true", "industry_code": "5179"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "certificates from CFCA + GDCA" in narrowed.content.decode()

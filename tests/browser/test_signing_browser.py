@@ -27,6 +27,8 @@ def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, l
     page.set_viewport_size({"width": width, "height": 800})
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
     log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/start/?import_export=true&industry_code=5179")
+    assert "13" in page.locator("#start-certificates").inner_text()  # told before anything is typed
 
     page.goto(f"{page.base}/applications/{draft.pk}/review/")
     advice = page.locator("#certificate-advice").inner_text()
