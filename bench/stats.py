@@ -49,7 +49,7 @@ def main() -> None:
 
     env = {
         **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DEBUG": "false", "LOG_LEVEL": "WARNING",
+        "DEBUG": "false", "LOG_LEVEL": "WARNING", "SIGNATURES_REQUIRED": "false",
     }  # fmt: skip
     _prepare_database(DATABASE_URL)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)

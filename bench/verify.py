@@ -41,6 +41,7 @@ def main() -> None:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("SIGNATURES_REQUIRED", "false")
     os.environ["VERIFY_RATE"] = "100000000/min"  # measure the work, not the throttle's refusals
     os.environ["LOG_LEVEL"] = "WARNING"
     _prepare_database(os.environ["DATABASE_URL"])

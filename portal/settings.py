@@ -389,9 +389,9 @@ DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE
 SEAL_BUNDLE_FILE = os.environ.get("SEAL_BUNDLE_FILE", "")
 # Who timestamps the seal: an RFC 3161 service's address, "sandbox" (the demo TSA, outside production), or empty.
 SEAL_TSA_URL = os.environ.get("SEAL_TSA_URL", "" if DJANGO_ENV == "production" else "sandbox")
-# Signatures at submit (issue 17): the people the signing rules name must sign what is submitted. Off until the
-# signing page of the service hall lands; the API (GET .../signing, POST .../signatures) works either way.
-SIGNATURES_REQUIRED = env_bool("SIGNATURES_REQUIRED", False)
+# Signatures at submit (issue 17): the people the signing rules name sign what is submitted, verified by the
+# platform. Off only where something submits without anyone to sign (the delivery benchmarks, the pipeline tests).
+SIGNATURES_REQUIRED = env_bool("SIGNATURES_REQUIRED", True)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("DELIVERY_BACKOFF_SECONDS", "5"))  # doubles after each failure
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 60)  # > the HTTP timeouts: a live worker never loses it

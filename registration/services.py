@@ -100,6 +100,7 @@ def application_create(
         )
         if data:
             application_update_data(application=application, user=applicant, data=data)
+            application.refresh_from_db()  # the caller gets the draft as saved, answers included
     return application
 
 

@@ -137,11 +137,11 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
 
 
 def signatures_missing(application: Application, digest: str) -> dict[str, list[str]]:
-    """Who still has to sign the document with `digest`, by signer path (for submit)."""
+    """Who still has to sign the document with `digest`, as errors under "signatures.<signer path>" (for submit)."""
     signed = set(application.signatures.filter(digest=digest).values_list("signer", flat=True))
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     return {
-        s.path: [
+        f"signatures.{s.path}": [
             _("%(name)s signed an earlier version; the data changed since: sign again.") % {"name": s.name}
             if s.path in earlier
             else _("%(name)s has not signed yet.") % {"name": s.name}

@@ -378,6 +378,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("registration:detail", application.pk)
     routed, form = application_form(application)
     problems = _problems(application, form, partial=False)
+    form_complete = not problems
     # What only submit finds (the name taken by another applicant, a department's code list) is marked too.
     for path, reasons in refused.items():
         problems.setdefault(path, []).extend(r for r in reasons if r not in problems[path])
@@ -385,7 +386,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         application.refresh_from_db()
     sections = [(s, _section_views(application, s, problems)) for s in form.sections]
     try:
-        signing = signing_status(application) if not problems else None
+        signing = signing_status(application) if form_complete else None
     except PortalError:
         signing = None  # signing waits until the form is complete
     return render(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from forms_engine import codetables
 from forms_engine.display import english
@@ -217,7 +218,12 @@ class Problem:
 
     @property
     def anchor(self) -> str:
-        return "f-" + self.path.replace(".", "-")
+        return "signing" if self.is_signature else "f-" + self.path.replace(".", "-")
+
+    @property
+    def is_signature(self) -> bool:
+        """A signature still missing (submit's "signatures.<signer>"): fixed in the signing section, not a step."""
+        return self.path.startswith("signatures.")
 
 
 @dataclass
@@ -250,8 +256,8 @@ def problem_list(sections, problems: dict[str, list[str]]) -> list[Problem]:
     ordered = sorted(problems.items(), key=lambda p: where.get(p[0].split(".")[0], (len(where), "", 0, None))[:3])
     out = []
     for path, messages in ordered:
-        found = where.get(path.split(".")[0])
-        label = path_label(found[3], path) if found else path
+        found = None if path.startswith("signatures.") else where.get(path.split(".")[0])
+        label = path_label(found[3], path) if found else (_("Signatures") if path.startswith("signatures.") else path)
         out.extend(Problem(path, label, m, found[1] if found else "") for m in messages)
     return out
 

@@ -249,3 +249,17 @@ def test_seed_demo_sets_up_the_ca_sandbox_and_the_demo_signers_certificates(seed
     assert chen.count() == 7 and chen.filter(revoked_at__isnull=False).count() == 1
     assert chen.filter(signing=False).count() == 1 and chen.filter(ca__code="ROGUE").count() == 1
     assert SandboxCertificate.objects.filter(id_number="441900200101012464").count() == 3  # 李晓燕, an investor
+
+
+def test_the_demo_enterprise_is_signed_like_any_registration_when_signatures_are_required(
+    seeded, settings, django_capture_on_commit_callbacks
+):
+    from registration.models import Application
+
+    settings.SIGNATURES_REQUIRED = True
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", password="demo-pass", demo_enterprise=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    application = Application.objects.get(applicant__username="applicant", kind="new_company")
+    assert application.enterprise is not None
+    assert sorted(application.submitted_signatures().values_list("signer", flat=True)) == ["investors.1", "legal_rep"]

@@ -129,7 +129,8 @@ def test_submit_waits_for_every_signature_when_they_are_required(draft):
     api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
     refused = api.post(f"/applications/{application_id}/submit")
-    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"legal_rep", "investors.1"}
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"signatures.legal_rep", "signatures.investors.1"}
     assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
     assert sign(api, application_id, "investors.1", LI, ca="CFCA").status_code == 201
 

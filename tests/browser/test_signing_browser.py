@@ -20,7 +20,8 @@ LI = ("李晓燕", "441900200101012464")
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("width", [375, 1280])
-def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, language, width):
+def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, language, width, settings):
+    settings.SIGNATURES_REQUIRED = True  # as in `make run` and production
     trust_list_sandbox_ensure()
     sandbox_demo_certificates_ensure([CHEN, LI])
     draft = application_create(applicant=applicant, kind="new_company", data=sample("electronics_trader"))
@@ -31,6 +32,8 @@ def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, l
     assert "13" in page.locator("#start-certificates").inner_text()  # told before anything is typed
 
     page.goto(f"{page.base}/applications/{draft.pk}/review/")
+    page.click("#submit-application")  # too early: nobody has signed
+    assert page.locator("#review-errors .problem-list li").count() == 2
     advice = page.locator("#certificate-advice").inner_text()
     assert "GDCA" in advice and "13" in advice
     shot(page, f"signing-review-{language}-{width}")
@@ -54,3 +57,7 @@ def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, l
     assert sorted(ApplicationSignature.objects.values_list("signer", flat=True)) == ["investors.1", "legal_rep"]
     page.locator("#signing").scroll_into_view_if_needed()
     shot(page, f"signing-review-signed-{language}-{width}", full_page=False)
+    page.click("#submit-application")
+    page.locator("#application-state").wait_for()
+    draft.refresh_from_db()
+    assert draft.state == "submitted" and draft.submitted_signatures().count() == 2
