@@ -70,7 +70,9 @@ class FilingDetailOut(FilingOut):
 
     @extend_schema_field(SignatureEvidenceOut(many=True))
     def get_signatures(self, filing: Filing) -> list:
-        return list(SignatureEvidenceOut(filing.application.submitted_signatures(), many=True).data)
+        accepted = filing.department.accepted_ca_codes
+        shown = [s for s in filing.application.submitted_signatures() if not accepted or s.ca_code in accepted]
+        return list(SignatureEvidenceOut(shown, many=True).data)
 
 
 class FilingListQuery(serializers.Serializer):

@@ -64,11 +64,13 @@ def _signature_evidence(filing: Filing) -> tuple[dict[str, Any], ...]:
     """The signatures on what the application submitted, as delivered to a registration's department."""
     if filing.kind != FilingKind.REGISTRATION:
         return ()
+    accepted = filing.department.accepted_ca_codes  # a department that names CAs gets the signatures it accepts
     return tuple(
         {"signer": s.signer, "name": s.name, "ca": s.ca_code, "ca_version": s.ca_version, "serial": s.serial,
          "signing_time": s.signing_time.isoformat() if s.signing_time else None,
          "verified_at": s.verified_at.isoformat()}
         for s in filing.application.submitted_signatures()
+        if not accepted or s.ca_code in accepted
     )  # fmt: skip
 
 

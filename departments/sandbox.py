@@ -12,6 +12,7 @@ import time
 
 import requests
 from celery import shared_task
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -54,7 +55,7 @@ def payload_problems(payload: dict, department_code: str, version_number: int) -
 @require_GET
 def ca_crl(request: HttpRequest, code: str) -> HttpResponse:
     """A sandbox CA's current revocation list (DER), where its certificates' CRL distribution point says."""
-    if not SandboxCertificateAuthority.objects.filter(code=code).exists():
+    if not settings.CA_SANDBOX or not SandboxCertificateAuthority.objects.filter(code=code).exists():
         raise Http404
     return HttpResponse(sandbox_crl(code), content_type="application/pkix-crl")
 

@@ -81,18 +81,18 @@ def signature_verify(
     )
     try:
         status = run_blocking(async_validate_detached_cms, data, signed, signer_validation_context=context)
+        cert = status.signing_cert
+        subject = cert.subject.native if cert is not None else {}  # a crafted subject can fail to decode
+        found = SignatureCheck(
+            False,
+            ca_code=_anchor_code(status, anchors),
+            serial=format(cert.serial_number, "X") if cert is not None else "",
+            holder=str(subject.get("common_name", "")),
+            id_number=str(subject.get("serial_number", "")),
+            signing_time=status.signer_reported_dt,
+        )
     except Exception:  # noqa: BLE001 — a malformed structure deep inside is a refused signature, not a crash
         return SignatureCheck(False, _("The signature could not be read; sign the document again."))
-    cert = status.signing_cert
-    subject = cert.subject.native if cert is not None else {}
-    found = SignatureCheck(
-        False,
-        ca_code=_anchor_code(status, anchors),
-        serial=format(cert.serial_number, "X") if cert is not None else "",
-        holder=str(subject.get("common_name", "")),
-        id_number=str(subject.get("serial_number", "")),
-        signing_time=status.signer_reported_dt,
-    )
     problem = _problem(status, found, id_number)
     return SignatureCheck(problem == "", problem, found.ca_code, found.serial, found.holder, found.id_number,
                           found.signing_time)  # fmt: skip

@@ -7,6 +7,7 @@ verification of any CA on the list)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,16 +16,20 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from forms_engine.display import english
 from portal.errors import PortalError
 
 from . import ca_sandbox
 from .models import CertificateAuthority, Department
 from .signatures import SignatureCheck, TrustAnchor, signature_verify
 
+MAX_COVER = 4  # more certificates than this per person is no advice worth giving (and the search stays small)
+CRL_RETRY = dt.timedelta(minutes=1)  # after a failed fetch, signatures are not held up fetching it again at once
 CRL_MAX_AGE = dt.timedelta(hours=1)  # fetched again after this even when the CA says it is good for longer
 CRL_FETCH_SECONDS = 5
 CA_FIELDS = ("name", "name_en", "root_pem", "crl_urls", "ocsp_urls", "algorithms", "valid_from", "valid_until")
@@ -122,12 +127,26 @@ def ca_crl_refresh(ca: CertificateAuthority, *, now: dt.datetime | None = None) 
             continue
         if crl.issuer != root.subject or not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
             continue
+        kept = bytes(ca.crl_der) if ca.crl_der is not None else None
+        if not _newer(crl, kept, now):  # an older list replayed, or one already past its next update
+            continue
         ca.crl_der = crl.public_bytes(serialization.Encoding.DER)
         ca.crl_next_update = crl.next_update_utc
         ca.crl_fetched_at = now
         ca.save(update_fields=["crl_der", "crl_next_update", "crl_fetched_at"])
         return True
     return False
+
+
+def _newer(crl: x509.CertificateRevocationList, kept: bytes | None, now: dt.datetime) -> bool:
+    """A fetched CRL is kept only if it is still current and not older than the one kept (a replayed older list
+    could drop a revocation)."""
+    if crl.next_update_utc is not None and crl.next_update_utc < now:
+        return False
+    if kept is None:
+        return True
+    previous = x509.load_der_x509_crl(bytes(kept))
+    return crl.last_update_utc >= previous.last_update_utc
 
 
 def ca_crl_current(ca: CertificateAuthority, *, now: dt.datetime | None = None) -> bytes | None:
@@ -139,8 +158,9 @@ def ca_crl_current(ca: CertificateAuthority, *, now: dt.datetime | None = None) 
         or now - ca.crl_fetched_at > CRL_MAX_AGE
         or (ca.crl_next_update is not None and ca.crl_next_update < now)
     )
-    if stale:
-        ca_crl_refresh(ca, now=now)
+    failed_recently = f"crl-failed:{hashlib.sha256(ca.root_pem.encode()).hexdigest()[:24]}"
+    if stale and not cache.get(failed_recently) and not ca_crl_refresh(ca, now=now):
+        cache.set(failed_recently, 1, int(CRL_RETRY.total_seconds()))
     return bytes(ca.crl_der) if ca.crl_der is not None else None
 
 
@@ -166,8 +186,10 @@ def certificate_advice(department_codes: Iterable[str], cas: list[CertificateAut
     accepted = {d.code: [c for c in listed if not d.accepted_ca_codes or c in d.accepted_ca_codes] for d in departments}
     by_all = [c for c in listed if all(c in codes for codes in accepted.values())]
     smallest: list[str] = by_all[:1]
+    if any(not codes for codes in accepted.values()):
+        return CertificateAdvice(accepted=accepted, by_all=[], smallest_set=[])  # a department no listed CA serves
     if not by_all:
-        for size in range(2, len(listed) + 1):
+        for size in range(2, min(len(listed), MAX_COVER) + 1):
             cover = next((set_ for set_ in itertools.combinations(listed, size)
                           if all(set(set_) & set(codes) for codes in accepted.values())), None)  # fmt: skip
             if cover:
@@ -178,8 +200,9 @@ def certificate_advice(department_codes: Iterable[str], cas: list[CertificateAut
 
 def signature_check(*, data: bytes, cms_der: bytes, id_number: str, department_codes: Iterable[str]) -> SignatureCheck:
     """The platform's verification of one person's signature for an application routed to `department_codes`:
-    against every CA on the trust list, then refused early, naming the departments, when one of them does not
-    accept the signer's CA."""
+    against every CA on the trust list, then refused early when none of these departments accepts the signer's CA.
+    (When no single CA serves them all, a signer signs once with each CA of the smallest covering set:
+    `uncovered_departments` says what a signer's signatures still leave out.)"""
     cas = trusted_cas()
     anchors = [TrustAnchor(ca.code, _root(ca.root_pem).public_bytes(serialization.Encoding.DER)) for ca in cas]
     crls = [crl for ca in cas if (crl := ca_crl_current(ca)) is not None]
@@ -188,13 +211,21 @@ def signature_check(*, data: bytes, cms_der: bytes, id_number: str, department_c
         return check
     advice = certificate_advice(department_codes, cas)
     refusing = [code for code, accepted in advice.accepted.items() if check.ca_code not in accepted]
-    if refusing:
+    if len(refusing) == len(advice.accepted) or (refusing and advice.by_all):
+        # Useless here (no department takes it), or a single certificate would serve all and this one does not.
         names = {d.code: d.display_name for d in Department.objects.filter(code__in=refusing)}
+        sep = ", " if english() else "、"
         problem = _("A certificate from %(ca)s is not accepted by %(departments)s; use one from %(others)s.") % {
             "ca": check.ca_code,
-            "departments": "、".join(names.get(c, c) for c in refusing),
-            "others": "、".join(advice.by_all or advice.smallest_set) or "—",
+            "departments": sep.join(names.get(c, c) for c in refusing),
+            "others": sep.join(advice.by_all or advice.smallest_set) or "—",
         }
         return SignatureCheck(False, problem, check.ca_code, check.serial, check.holder, check.id_number,
                               check.signing_time)  # fmt: skip
     return check
+
+
+def uncovered_departments(ca_codes: Iterable[str], advice: CertificateAdvice) -> list[str]:
+    """The departments (codes) that accept none of `ca_codes`: what a signer's signatures still leave out."""
+    held = set(ca_codes)
+    return [code for code, accepted in advice.accepted.items() if not held & set(accepted)]

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 SEAL_NAME = "东莞市商事登记一网通平台"
 
@@ -108,6 +109,9 @@ def _demo_path(purpose: str = "seal") -> Path:
 def platform_seal() -> Seal:
     """The seal in use: SEAL_BUNDLE_FILE, else the demo seal under var/."""
     configured = getattr(settings, "SEAL_BUNDLE_FILE", "")
+    if not configured and getattr(settings, "PRODUCTION", False):
+        # Each server would make its own demo seal, and one would call another's documents unsealed.
+        raise ImproperlyConfigured("SEAL_BUNDLE_FILE must name the platform seal's PEM bundle in production")
     return _bundle(Path(configured).read_bytes() if configured else _demo_path().read_bytes())
 
 
@@ -153,6 +157,8 @@ def timestamper():
     if not url:
         return None
     if url == "sandbox":
+        if getattr(settings, "PRODUCTION", False):
+            raise ImproperlyConfigured("SEAL_TSA_URL=sandbox is a demo time-stamping authority, not for production")
         from asn1crypto import keys
         from asn1crypto import x509 as asn1_x509
         from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper

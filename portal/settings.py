@@ -389,6 +389,8 @@ DEPARTMENT_SANDBOX_URL = os.environ.get("DEPARTMENT_SANDBOX_URL", f"{PORTAL_BASE
 SEAL_BUNDLE_FILE = os.environ.get("SEAL_BUNDLE_FILE", "")
 # Who timestamps the seal: an RFC 3161 service's address, "sandbox" (the demo TSA, outside production), or empty.
 SEAL_TSA_URL = os.environ.get("SEAL_TSA_URL", "" if DJANGO_ENV == "production" else "sandbox")
+# The CA sandbox (demo CAs, their CRLs, the signing app that signs with keys held here): never in production.
+CA_SANDBOX = env_bool("CA_SANDBOX", DJANGO_ENV != "production")
 # Signatures at submit (issue 17): the people the signing rules name sign what is submitted, verified by the
 # platform. Off only where something submits without anyone to sign (the delivery benchmarks, the pipeline tests).
 SIGNATURES_REQUIRED = env_bool("SIGNATURES_REQUIRED", True)

@@ -184,6 +184,8 @@ class SignerOut(serializers.Serializer):
     id_number_tail = serializers.SerializerMethodField(help_text="the ID number's last four characters")
     signed = serializers.BooleanField()
     ca = serializers.SerializerMethodField()
+    cas = serializers.SerializerMethodField(help_text="the CAs of this signer's signatures (one per CA needed)")
+    uncovered = serializers.ListField(child=serializers.CharField(), help_text="departments still to be served")
     serial = serializers.SerializerMethodField()
     signing_time = serializers.SerializerMethodField()
 
@@ -192,6 +194,9 @@ class SignerOut(serializers.Serializer):
 
     def get_ca(self, signer) -> str | None:
         return signer.signature.ca_code if signer.signature else None
+
+    def get_cas(self, signer) -> list[str]:
+        return [s.ca_code for s in signer.signatures]
 
     def get_serial(self, signer) -> str | None:
         return signer.signature.serial if signer.signature else None

@@ -479,7 +479,7 @@ class ApplicationSignature(models.Model):
         verbose_name_plural = _("signatures")
         constraints = [
             models.UniqueConstraint(
-                fields=["application", "signer", "digest"], name="one_signature_per_signer_and_document"
+                fields=["application", "signer", "digest", "ca_code"], name="one_signature_per_signer_document_and_ca"
             )
         ]
 

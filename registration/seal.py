@@ -4,9 +4,15 @@ platform's seal certificate (docs/signatures.md). The seal key is portal.platfor
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
-from dataclasses import dataclass
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -14,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from portal.blocking import run_blocking
 from portal.platform_seal import SEAL_NAME, platform_seal, timestamper, trusted_roots_pem
 
-SEAL_FIELD = "PlatformSeal"
+from .seal_check import SEAL_FIELD, SealCheck, seal_check_with
 
 
 def pdf_seal(pdf: bytes, *, document_number: str) -> bytes:
@@ -49,47 +55,47 @@ def pdf_seal(pdf: bytes, *, document_number: str) -> bytes:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class SealCheck:
-    """What a PDF says of itself: sealed by this platform's seal, unchanged since, and its document number."""
-
-    sealed: bool
-    unchanged: bool
-    document_number: str = ""
-    timestamped_at: dt.datetime | None = None  # by a trusted time-stamping authority, when the seal carries one
-
-
 def pdf_seal_check(pdf: bytes) -> SealCheck:
     """Whether `pdf` carries the platform's seal over every byte (a changed byte, an appended page or a seal made
     with another certificate fails). Never raises for a bad file."""
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import async_validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
-
     seal = platform_seal()
     seal_der = x509.load_pem_x509_certificate(seal.cert_pem).public_bytes(serialization.Encoding.DER)
-    roots = [
-        asn1_x509.Certificate.load(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
-        for pem in trusted_roots_pem()
-    ]
+    return seal_check_with(pdf, seal_der, trusted_roots_pem())
+
+
+def pdf_seal_check_isolated(pdf: bytes) -> SealCheck:
+    """`pdf_seal_check` for a file from anyone (the public page): in a child process with a memory and CPU limit,
+    so a crafted PDF (a compression bomb in an object stream) can cost that process, never the web worker. A file
+    the child cannot finish within its limits is "not sealed"."""
+    seal = platform_seal()
+    seal_der = x509.load_pem_x509_certificate(seal.cert_pem).public_bytes(serialization.Encoding.DER)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SEAL_CHECK_CERT": base64.b64encode(seal_der).decode(),
+        "SEAL_CHECK_ROOTS": base64.b64encode(b"".join(trusted_roots_pem())).decode(),
+    }
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        sealed = [s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD]
-        if not sealed:
-            return SealCheck(False, False)
-        signature = sealed[-1]
-        number = str(signature.sig_object.get("/Reason", "")).removeprefix("文件编号 ").strip()
-        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
-        status = run_blocking(async_validate_pdf_signature, signature, signer_validation_context=context)
-    except Exception:  # noqa: BLE001 — a damaged or foreign file is "not sealed", never a crash
+        done = subprocess.run(
+            [sys.executable, "-m", "registration.seal_check"], input=pdf, capture_output=True, env=env,
+            cwd=str(Path(__file__).resolve().parent.parent), timeout=CHECK_SECONDS, preexec_fn=_limits, check=False,
+        )  # fmt: skip
+        answer = json.loads(done.stdout or b"{}")
+    except (subprocess.TimeoutExpired, ValueError, OSError):
         return SealCheck(False, False)
-    # Sealed by the platform: made with the platform's seal certificate. Unchanged: the signature holds over every
-    # byte and the certificate chains to the seal's root.
-    by_platform = status.signing_cert is not None and status.signing_cert.dump() == seal_der
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    unchanged = bool(by_platform and status.intact and status.valid and status.trusted and whole)
-    stamp = status.timestamp_validity
-    stamped = stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
-    return SealCheck(sealed=by_platform, unchanged=unchanged, document_number=number, timestamped_at=stamped)
+    stamped = answer.get("timestamped_at")
+    return SealCheck(
+        sealed=bool(answer.get("sealed")),
+        unchanged=bool(answer.get("unchanged")),
+        document_number=str(answer.get("document_number", "")),
+        timestamped_at=dt.datetime.fromisoformat(stamped) if stamped else None,
+    )
+
+
+CHECK_SECONDS = 10
+CHECK_MEMORY_BYTES = 1024 * 1024 * 1024
+
+
+def _limits() -> None:
+    """In the child, before it runs: at most CHECK_MEMORY_BYTES of address space and CHECK_SECONDS of CPU."""
+    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (CHECK_SECONDS, CHECK_SECONDS))

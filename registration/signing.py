@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from departments.adapters.http import canonical_json
-from departments.models import CertificateAuthority
-from departments.trust import CertificateAdvice, certificate_advice, signature_check
+from departments.models import CertificateAuthority, Department
+from departments.trust import CertificateAdvice, certificate_advice, signature_check, uncovered_departments
+from forms_engine.display import english
 from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
 from portal.models import User
@@ -35,11 +36,17 @@ class Signer:
     path: str
     name: str
     id_number: str
-    signature: ApplicationSignature | None = None
+    signatures: list[ApplicationSignature] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # routed departments none of the signatures serves
+
+    @property
+    def signature(self) -> ApplicationSignature | None:
+        return self.signatures[0] if self.signatures else None
 
     @property
     def signed(self) -> bool:
-        return self.signature is not None
+        """Signed for every routed department (one certificate, or one per CA of the smallest covering set)."""
+        return bool(self.signatures) and not self.uncovered
 
 
 @dataclass
@@ -97,13 +104,20 @@ def signing_status(application: Application) -> SigningStatus:
     """What is to be signed, by whom, who has signed this version, and which certificates serve all the routed
     departments."""
     document, digest, routed = signing_document(application)
-    signers = signers_required(application)
-    current = {s.signer: s for s in application.signatures.filter(digest=digest)}
+    advice = certificate_advice(routed)
+    signers = _with_signatures(application, digest, advice)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
+    stale = [s.path for s in signers if not s.signatures and s.path in earlier]
+    return SigningStatus(document, digest, signers, advice, stale)
+
+
+def _with_signatures(application: Application, digest: str, advice: CertificateAdvice) -> list[Signer]:
+    signers = signers_required(application)
+    current = list(application.signatures.filter(digest=digest).order_by("ca_code"))
     for signer in signers:
-        signer.signature = current.get(signer.path)
-    stale = [s.path for s in signers if not s.signed and s.path in earlier]
-    return SigningStatus(document, digest, signers, certificate_advice(routed), stale)
+        signer.signatures = [s for s in current if s.signer == signer.path]
+        signer.uncovered = uncovered_departments([s.ca_code for s in signer.signatures], advice)
+    return signers
 
 
 def signature_add(*, application: Application, user: User, signer: str, cms_base64: str) -> ApplicationSignature:
@@ -128,24 +142,36 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
             raise PortalError(_("%(name)s's signature was refused.") % {"name": person.name}, {signer: [check.problem]})
         ca = CertificateAuthority.objects.filter(code=check.ca_code, is_active=True).first()
         signature, _created = ApplicationSignature.objects.update_or_create(
-            application=application, signer=signer, digest=digest,
-            defaults={"name": person.name, "id_number": person.id_number, "cms": cms_der, "ca_code": check.ca_code,
+            application=application, signer=signer, digest=digest, ca_code=check.ca_code,
+            defaults={"name": person.name, "id_number": person.id_number, "cms": cms_der,
                       "ca_version": ca.version if ca else 1, "serial": check.serial,
                       "signing_time": check.signing_time},
         )  # fmt: skip
         return signature
 
 
-def signatures_missing(application: Application, digest: str) -> dict[str, list[str]]:
-    """Who still has to sign the document with `digest`, as errors under "signatures.<signer path>" (for submit)."""
-    signed = set(application.signatures.filter(digest=digest).values_list("signer", flat=True))
+def signatures_missing(application: Application, digest: str, routed: list[str]) -> dict[str, list[str]]:
+    """Who still has to sign the document with `digest` for the `routed` departments, as errors under
+    "signatures.<signer path>" (for submit)."""
+    advice = certificate_advice(routed)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
-    return {
-        f"signatures.{s.path}": [
-            _("%(name)s signed an earlier version; the data changed since: sign again.") % {"name": s.name}
-            if s.path in earlier
-            else _("%(name)s has not signed yet.") % {"name": s.name}
-        ]
-        for s in signers_required(application)
-        if s.path not in signed
-    }
+    names = {d.code: d.display_name for d in Department.objects.filter(code__in=routed)}
+    sep = ", " if english() else "、"
+    missing = {}
+    for s in _with_signatures(application, digest, advice):
+        if s.signed:
+            continue
+        if s.signatures:
+            message = _("%(name)s's signatures are not accepted by %(departments)s: also sign with a certificate "
+                        "they accept (%(cas)s).") % {
+                "name": s.name, "departments": sep.join(names.get(c, c) for c in s.uncovered),
+                "cas": sep.join(sorted({ca for c in s.uncovered for ca in advice.accepted.get(c, [])})),
+            }  # fmt: skip
+        elif s.path in earlier:
+            message = _("%(name)s signed an earlier version; the data changed since: sign again.") % {"name": s.name}
+        else:
+            message = _("%(name)s has not signed yet.") % {"name": s.name}
+        missing[f"signatures.{s.path}"] = [message]
+    if not missing and not _with_signatures(application, digest, advice):
+        missing["signatures"] = [_("Nobody to sign was found in the application (legal representative).")]
+    return missing

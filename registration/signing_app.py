@@ -5,6 +5,7 @@ any other. Demo only: a real signing app runs on the person's own device with th
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,8 @@ from .signing import signature_add, signers_required, signing_document
 def signing_app(request: HttpRequest, pk: int, signer: str) -> HttpResponse:
     """GET: what will be signed and the person's certificates; POST `certificate`: sign with it and hand the
     signature to the platform."""
+    if not settings.CA_SANDBOX:  # it signs with keys held on the server: a demo, never a production service
+        raise Http404
     user = request.user
     if not isinstance(user, User):  # login_required: always a signed-in account here
         raise PermissionDenied

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +33,7 @@ from .documents import document_is_current, document_response, licence_facts
 from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
 from .names import name_check, names_similar
 from .progress import filing_rows, overall
-from .seal import pdf_seal_check
+from .seal import pdf_seal_check_isolated
 from .selectors import (
     answers_not_needed,
     application_for,
@@ -399,6 +401,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "problem_list": problem_list(form.sections, problems),
             "signing": signing,
             "signing_required": settings.SIGNATURES_REQUIRED,
+            "ca_sandbox": settings.CA_SANDBOX,
             "not_needed": [
                 {"key": k, "label": item_label(k), "value": display_value(v)}
                 for k, v in answers_not_needed(application, form).items()
@@ -594,7 +597,20 @@ def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 # A sealed document is a few hundred kilobytes; anything far larger is not one of ours.
-UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_MAX_BYTES = 4 * 1024 * 1024
+
+
+UPLOADS_PER_WINDOW, UPLOAD_WINDOW_SECONDS = 20, 600
+
+
+def _upload_allowed(request: HttpRequest) -> bool:
+    """At most UPLOADS_PER_WINDOW checks per address in UPLOAD_WINDOW_SECONDS: each costs a child process."""
+    key = f"verify-upload:{get_client_ip_address(request) or '?'}"
+    cache.add(key, 0, UPLOAD_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) <= UPLOADS_PER_WINDOW
+    except ValueError:  # expired between add and incr
+        return True
 
 
 def verify_upload(request: HttpRequest) -> HttpResponse:
@@ -604,7 +620,9 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("pdf")
-        if upload is None:
+        if not _upload_allowed(request):
+            context["error"], status = _("Too many files checked from your address; try again in a few minutes."), 429
+        elif upload is None:
             context["error"], status = _("Choose the PDF file to check."), 400
         elif upload.size is not None and upload.size > UPLOAD_MAX_BYTES:
             context["error"], status = (
@@ -613,7 +631,7 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
                 400,
             )
         else:
-            check = pdf_seal_check(upload.read(UPLOAD_MAX_BYTES + 1))
+            check = pdf_seal_check_isolated(upload.read(UPLOAD_MAX_BYTES + 1))
             issued = (
                 IssuedDocument.objects.select_related("enterprise").filter(number=check.document_number).first()
                 if check.sealed and check.unchanged

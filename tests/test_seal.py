@@ -112,3 +112,44 @@ def test_the_verification_page_says_unchanged_for_a_genuine_pdf_and_changed_for_
     assert "已被改动" in changed.content.decode()
     assert not foreign.context["check"].sealed
     assert missing.status_code == 400
+
+
+def test_uploads_from_one_address_are_limited(client, licence):
+    from django.core.cache import cache
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cache.clear()
+    for _ in range(20):
+        assert client.post("/verify/", {}).status_code == 400  # counted even when no file came
+    refused = client.post("/verify/", {"pdf": SimpleUploadedFile("x.pdf", licence[1], "application/pdf")})
+
+    assert refused.status_code == 429
+    cache.clear()
+
+
+def test_production_needs_a_real_seal_and_no_sandbox_time_stamping(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.platform_seal import platform_seal, timestamper
+
+    settings.PRODUCTION, settings.SEAL_BUNDLE_FILE, settings.SEAL_TSA_URL = True, "", "sandbox"
+    platform_seal.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured):
+            platform_seal()
+        with pytest.raises(ImproperlyConfigured):
+            timestamper()
+    finally:
+        platform_seal.cache_clear()
+
+
+def test_the_sandbox_signing_app_and_crls_are_not_served_when_the_ca_sandbox_is_off(client, settings, trader):
+    from departments.trust import trust_list_sandbox_ensure
+
+    trust_list_sandbox_ensure()
+    application = trader.applications.get(kind="new_company")
+    client.force_login(application.applicant)
+    settings.CA_SANDBOX = False
+
+    assert client.get("/sandbox/ca/GDCA.crl").status_code == 404
+    assert client.get(f"/sandbox/sign/{application.pk}/legal_rep/").status_code == 404

@@ -242,3 +242,27 @@ def test_a_delivery_carries_the_platforms_seal_on_the_payload_and_the_signatures
     tampered = validate_detached_cms(canonical_json({**body["payload"], "x": 1}), signed,
                                      signer_validation_context=ValidationContext(trust_roots=[root]))  # fmt: skip
     assert not tampered.intact
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_when_no_one_ca_serves_all_departments_each_signer_signs_once_per_ca_of_the_smallest_set(draft):
+    api, application_id = draft
+    Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["CFCA"])
+    Department.objects.filter(code="NTAX").update(accepted_ca_codes=["GDCA"])
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    advice = api.get(f"/applications/{application_id}/signing").json()["certificates"]
+    assert advice["accepted_by_all"] == [] and sorted(advice["smallest_set"]) == ["CFCA", "GDCA"]
+    assert sign(api, application_id, "legal_rep", CHEN, ca="ROGUE").status_code == 400  # not on the trust list
+    assert sign(api, application_id, "legal_rep", CHEN, ca="GDCA").status_code == 201
+    halfway = api.post(f"/applications/{application_id}/submit")
+    assert halfway.status_code == 400 and "Customs" in halfway.json()["errors"]["signatures.legal_rep"][0]
+    for person, path in ((CHEN, "legal_rep"), (LI, "investors.1")):
+        assert sign(api, application_id, path, person, ca="CFCA").status_code == 201
+    assert sign(api, application_id, "investors.1", LI, ca="GDCA").status_code == 201
+
+    signers = api.get(f"/applications/{application_id}/signing").json()["signers"]
+    submitted = api.post(f"/applications/{application_id}/submit")
+
+    assert [sorted(s["cas"]) for s in signers] == [["CFCA", "GDCA"], ["CFCA", "GDCA"]]
+    assert submitted.status_code == 200, submitted.json()

@@ -88,16 +88,21 @@ def test_no_department_naming_cas_means_any_listed_ca_serves_all(sandbox):
 
 
 def test_a_departments_own_list_changes_the_advice_and_refuses_early(sandbox):
+    from departments.trust import uncovered_departments
+
     Department.objects.filter(code="NTAX").update(accepted_ca_codes=["GDCA", "NETCA"])
     Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["NETCA", "CFCA"])
 
     assert certificate_advice(TRADER).by_all == ["NETCA"]
+    with translation.override("en"):  # one CA would serve all: another that leaves some out is refused at once
+        check = signature_check(data=DATA, cms_der=signed_by("GDCA"), id_number=CHEN[1], department_codes=TRADER)
+    assert not check.accepted and "Customs" in check.problem and "NETCA" in check.problem
     Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["CFCA"])
     advice = certificate_advice(TRADER)
     assert advice.by_all == [] and sorted(advice.smallest_set) == ["CFCA", "GDCA"]
-    with translation.override("en"):
-        check = signature_check(data=DATA, cms_der=signed_by("GDCA"), id_number=CHEN[1], department_codes=TRADER)
-    assert not check.accepted and "Customs" in check.problem and "GDCA" in check.problem
+    # No single CA serves all: a GDCA signature is one of the two each signer makes, and leaves Customs out.
+    check = signature_check(data=DATA, cms_der=signed_by("GDCA"), id_number=CHEN[1], department_codes=TRADER)
+    assert check.accepted and uncovered_departments(["GDCA"], advice) == ["CUSTOMS"]
 
 
 def test_revising_an_entry_keeps_the_old_version(sandbox):
@@ -135,3 +140,32 @@ def test_the_start_page_says_up_front_which_certificate_serves_all_the_departmen
         "/start/preview/", {"import_export": "true", "industry_code": "5179"}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "certificates from CFCA + GDCA" in narrowed.content.decode()
+
+
+def test_an_older_crl_replayed_is_not_kept_over_a_newer_one(sandbox, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from departments import trust
+    from departments.ca_sandbox import Issued, crl_issue
+
+    gdca = CertificateAuthority.objects.get(code="GDCA", is_active=True)
+    assert ca_crl_refresh(gdca)
+    kept = bytes(gdca.crl_der)
+    ca = SandboxCertificateAuthority.objects.get(code="GDCA")
+    older = crl_issue(Issued(ca.key_pem.encode(), ca.cert_pem.encode()), revoked={}, number=1,
+                      now=timezone.now() - dt.timedelta(hours=2))  # fmt: skip
+    monkeypatch.setattr(trust, "_crl_download", lambda url: older)
+
+    assert ca_crl_refresh(gdca) is False
+    gdca.refresh_from_db()
+    assert bytes(gdca.crl_der) == kept
+
+
+def test_a_department_no_listed_ca_serves_gets_no_advice_rather_than_a_long_search(sandbox):
+    Department.objects.filter(code="CUSTOMS").update(accepted_ca_codes=["NOT-LISTED"])
+
+    advice = certificate_advice(TRADER)
+
+    assert advice.by_all == [] and advice.smallest_set == [] and advice.accepted["CUSTOMS"] == []

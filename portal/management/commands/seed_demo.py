@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -63,8 +64,10 @@ class Command(BaseCommand):
             forms = department_forms_load()
             departments = departments_load()
             users = demo_users_ensure(password=password)
-            cas = trust_list_sandbox_ensure()
-            certificates = sandbox_demo_certificates_ensure(demo_signers())
+            cas, certificates = [], 0
+            if settings.CA_SANDBOX:  # demo CAs never reach a production trust list
+                cas = trust_list_sandbox_ensure()
+                certificates = sandbox_demo_certificates_ensure(demo_signers())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {departments} departments, {items} data items, {forms} department forms, "
