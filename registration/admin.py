@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from forms_engine.admin import CanonicalSearchMixin
 from portal.admin_audit import AuditedAdmin
 
-from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, Todo
+from .models import AccessLogEntry, Application, Enterprise, Institution, IssuedDocument, SigningRule, Todo
 from .verification import institution_revoke, new_key
 
 
@@ -105,3 +105,11 @@ class TodoAdmin(AuditedAdmin, CanonicalSearchMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SigningRule)
+class SigningRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Who signs an application of an entity type; without a rule, the legal representative and every
+    natural-person investor."""
+
+    list_display = ("entity_type", "signers")

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -452,6 +453,16 @@ class SigningRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_type}: {', '.join(self.signers)}"
+
+    # What a rule may name: a person item, or a list of people (every entry, or its natural persons).
+    SIGNER_NAMES = ("legal_rep", "finance_officer", "tax_agent", "liaison", "investors", "investors.natural")
+
+    def clean(self) -> None:
+        unknown = [s for s in self.signers if s not in self.SIGNER_NAMES] if isinstance(self.signers, list) else [""]
+        if unknown or not self.signers:
+            raise ValidationError(
+                {"signers": _("Name at least one of %(names)s.") % {"names": ", ".join(self.SIGNER_NAMES)}}
+            )
 
 
 class ApplicationSignature(models.Model):

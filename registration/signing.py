@@ -76,8 +76,12 @@ def document_bytes(application: Application, routed: list[str], cleaned: dict) -
 
 
 def signers_required(application: Application) -> list[Signer]:
-    """The people the signing rule of the application's entity type names, in the form's order."""
-    data = application.data
+    """The people the signing rule of the application's entity type names, in the form's order, as the checked
+    answers give them (ID numbers in their one canonical spelling, set-aside answers brought back)."""
+    _routed, form = application_form(application)
+    answers = application_answers(application, form)
+    result = validate(answers, form.items)
+    data = result.cleaned if not result.errors else answers
     rule = SigningRule.objects.filter(entity_type=data.get("entity_type") or "").first()
     wanted = rule.signers if rule is not None else list(DEFAULT_SIGNERS)
     signers = []

@@ -266,3 +266,25 @@ def test_when_no_one_ca_serves_all_departments_each_signer_signs_once_per_ca_of_
 
     assert [sorted(s["cas"]) for s in signers] == [["CFCA", "GDCA"], ["CFCA", "GDCA"]]
     assert submitted.status_code == 200, submitted.json()
+
+
+def test_a_signing_rule_names_only_people_of_the_form(seeded):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        SigningRule(entity_type="llc_natural_sole", signers=["legal_rep.x"]).full_clean()
+    with pytest.raises(ValidationError):
+        SigningRule(entity_type="llc_natural_sole", signers=[]).full_clean()
+    SigningRule(entity_type="llc_natural_sole", signers=["legal_rep", "investors"]).full_clean()
+
+
+def test_a_signer_typed_in_full_width_digits_is_matched_in_the_canonical_spelling(draft):
+    api, application_id = draft
+    data = sample("electronics_trader")["legal_rep"]
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in data["id_number"])
+    api.patch(f"/applications/{application_id}", {"data": {"legal_rep": {**data, "id_number": wide}}})
+
+    signers = api.get(f"/applications/{application_id}/signing").json()["signers"]
+
+    assert signers[0]["id_number_tail"] == CHEN[1][-4:]
+    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
