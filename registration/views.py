@@ -542,7 +542,8 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                 _("The application stops for good; it cannot be submitted again. To register later, start anew."),
                 *(
                     [
-                        _("These departments are told that it is withdrawn and stop handling it: %(names)s.")
+                        _("These departments have already received it: %(names)s. A decision they make after the "
+                          "withdrawal changes nothing.")
                         % {"names": "、".join(f.department.display_name for f in sent)}
                     ]
                     if sent

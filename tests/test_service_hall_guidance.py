@@ -446,3 +446,17 @@ def test_an_answer_set_aside_comes_back_when_a_correction_asks_for_it_again(seed
     assert answers_not_needed(draft, form) == {"venue_kind": "hotel"}
     draft.data["postcode"] = "523072"  # typed anew: the new answer wins
     assert answers_needed_again(draft, form) == {}
+
+
+def test_a_decision_made_after_the_withdrawal_changes_nothing(seeded, applicant):
+    from registration.models import Enterprise
+
+    all_by_clerk_queue()
+    clerks = make_clerks()
+    application_id = submitted_trader(Api(applicant))
+    assert Api(applicant).post(f"/applications/{application_id}/withdraw").status_code == 200
+
+    Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/approve")
+
+    assert Application.objects.get(pk=application_id).state == "withdrawn"
+    assert not Enterprise.objects.exists()
