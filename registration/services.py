@@ -211,7 +211,7 @@ def application_submit(*, application: Application, user: User) -> Application:
             errors = departments_cannot_take(result.cleaned, routed)
         digest = hashlib.sha256(document_bytes(application, routed, result.cleaned)).hexdigest()
         if not errors and settings.SIGNATURES_REQUIRED:
-            errors = signatures_missing(application, digest, routed)
+            errors = signatures_missing(application, digest, routed, result.cleaned)
         if errors:
             raise PortalError(_("The application has errors; nothing was submitted."), errors)
         if naming:

@@ -62,12 +62,18 @@ def signing_document(application: Application) -> tuple[bytes, str, list[str]]:
     """(the bytes to sign, their SHA-256 in hex, the routed departments): the canonical JSON of the application's
     checked answers, its kind and routing. PortalError with every problem when the answers are not complete yet
     (nothing is signed that submit would refuse)."""
+    routed, cleaned = _checked(application)
+    document = document_bytes(application, routed, cleaned)
+    return document, hashlib.sha256(document).hexdigest(), routed
+
+
+def _checked(application: Application) -> tuple[list[str], dict]:
+    """(routed departments, checked answers); PortalError with every problem while they are incomplete."""
     routed, form = application_form(application)
     result = validate(application_answers(application, form), form.items)
     if result.errors:
         raise PortalError(_("Correct the application before it is signed; see “errors”."), result.errors)
-    document = document_bytes(application, routed, result.cleaned)
-    return document, hashlib.sha256(document).hexdigest(), routed
+    return routed, result.cleaned
 
 
 def document_bytes(application: Application, routed: list[str], cleaned: dict) -> bytes:
@@ -75,13 +81,16 @@ def document_bytes(application: Application, routed: list[str], cleaned: dict) -
     return canonical_json({"application": application.pk, "kind": application.kind, "routed": routed, "data": cleaned})
 
 
-def signers_required(application: Application) -> list[Signer]:
+def signers_required(application: Application, cleaned: dict | None = None) -> list[Signer]:
     """The people the signing rule of the application's entity type names, in the form's order, as the checked
-    answers give them (ID numbers in their one canonical spelling, set-aside answers brought back)."""
-    _routed, form = application_form(application)
-    answers = application_answers(application, form)
-    result = validate(answers, form.items)
-    data = result.cleaned if not result.errors else answers
+    answers give them (ID numbers in their one canonical spelling, set-aside answers brought back). Pass
+    `cleaned` when the caller has just checked them."""
+    if cleaned is None:
+        _routed, form = application_form(application)
+        answers = application_answers(application, form)
+        result = validate(answers, form.items)
+        cleaned = result.cleaned if not result.errors else answers
+    data = cleaned
     rule = SigningRule.objects.filter(entity_type=data.get("entity_type") or "").first()
     wanted = rule.signers if rule is not None else list(DEFAULT_SIGNERS)
     signers = []
@@ -107,16 +116,18 @@ def signers_required(application: Application) -> list[Signer]:
 def signing_status(application: Application) -> SigningStatus:
     """What is to be signed, by whom, who has signed this version, and which certificates serve all the routed
     departments."""
-    document, digest, routed = signing_document(application)
+    routed, cleaned = _checked(application)
+    document = document_bytes(application, routed, cleaned)
+    digest = hashlib.sha256(document).hexdigest()
     advice = certificate_advice(routed)
-    signers = _with_signatures(application, digest, advice)
+    signers = _with_signatures(application, digest, advice, cleaned)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     stale = [s.path for s in signers if not s.signatures and s.path in earlier]
     return SigningStatus(document, digest, signers, advice, stale)
 
 
-def _with_signatures(application: Application, digest: str, advice: CertificateAdvice) -> list[Signer]:
-    signers = signers_required(application)
+def _with_signatures(application: Application, digest: str, advice: CertificateAdvice, cleaned: dict) -> list[Signer]:
+    signers = signers_required(application, cleaned)
     current = list(application.signatures.filter(digest=digest).order_by("ca_code"))
     for signer in signers:
         signer.signatures = [s for s in current if s.signer == signer.path]
@@ -131,8 +142,10 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.state not in SIGNABLE_STATES:
             raise StateConflict(_("This application cannot be signed in its current state."), state=application.state)
-        document, digest, routed = signing_document(application)
-        person = next((s for s in signers_required(application) if s.path == signer), None)
+        routed, cleaned = _checked(application)
+        document = document_bytes(application, routed, cleaned)
+        digest = hashlib.sha256(document).hexdigest()
+        person = next((s for s in signers_required(application, cleaned) if s.path == signer), None)
         if person is None:
             raise PortalError(_("The request has errors; see “errors”."),
                               {"signer": [_("Nobody with this path must sign this application.")]})  # fmt: skip
@@ -154,15 +167,18 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         return signature
 
 
-def signatures_missing(application: Application, digest: str, routed: list[str]) -> dict[str, list[str]]:
-    """Who still has to sign the document with `digest` for the `routed` departments, as errors under
-    "signatures.<signer path>" (for submit)."""
+def signatures_missing(application: Application, digest: str, routed: list[str], cleaned: dict) -> dict[str, list[str]]:
+    """Who still has to sign the document with `digest` (of the checked answers `cleaned`) for the `routed`
+    departments, as errors under "signatures.<signer path>" (for submit)."""
     advice = certificate_advice(routed)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     names = {d.code: d.display_name for d in Department.objects.filter(code__in=routed)}
     sep = ", " if english() else "、"
     missing = {}
-    for s in _with_signatures(application, digest, advice):
+    signers = _with_signatures(application, digest, advice, cleaned)
+    if not signers:
+        return {"signatures": [_("Nobody to sign was found in the application (legal representative).")]}
+    for s in signers:
         if s.signed:
             continue
         if s.signatures:
@@ -176,6 +192,4 @@ def signatures_missing(application: Application, digest: str, routed: list[str])
         else:
             message = _("%(name)s has not signed yet.") % {"name": s.name}
         missing[f"signatures.{s.path}"] = [message]
-    if not missing and not _with_signatures(application, digest, advice):
-        missing["signatures"] = [_("Nobody to sign was found in the application (legal representative).")]
     return missing

@@ -460,16 +460,11 @@ def _change_rows(application: Application) -> list[dict]:
 
 
 def _detail_context(request: HttpRequest, application: Application) -> dict:
+    progress = _progress_context(application)
     return {
-        **_progress_context(application),
+        **progress,
         "change_rows": _change_rows(application),
-        "timeline": list(
-            reversed(
-                timeline_sentences(
-                    application_timeline(application.pk), list(application.filings.select_related("department"))
-                )
-            )
-        ),
+        "timeline": list(reversed(timeline_sentences(application_timeline(application.pk), progress["filings"]))),
         "can_withdraw": application.can_withdraw,
         "editable": _editable_views(application) if application.is_awaiting_correction else [],
         "access_log": page_of(
