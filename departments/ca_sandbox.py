@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from portal.certificates import leaf_certificate, root_certificate
+
 CA_YEARS = 10
 
 
@@ -55,32 +57,7 @@ def ca_create(*, name: str, organisation: str, now: dt.datetime) -> Issued:
             x509.NameAttribute(NameOID.COMMON_NAME, name),
         ]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365 * CA_YEARS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = root_certificate(key, subject=subject, not_before=now - dt.timedelta(days=1), days=365 * CA_YEARS)
     return _pem(key, cert)
 
 
@@ -97,7 +74,6 @@ def person_certificate_issue(
     """A person's certificate from `ca`: commonName the name, serialNumber the ID number, a CRL distribution point.
     `signing=False` makes an encryption certificate (keyEncipherment only): a signature made with it is refused."""
     key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert, ca_key = ca.cert, ca.key
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -105,38 +81,8 @@ def person_certificate_issue(
             x509.NameAttribute(NameOID.SERIAL_NUMBER, id_number),
         ]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=signing,
-                content_commitment=signing,
-                key_encipherment=not signing,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert = leaf_certificate(key.public_key(), subject=subject, issuer=ca.cert, issuer_key=ca.key,
+                            not_before=not_before, days=days, signing=signing, crl_url=crl_url)  # fmt: skip
     return _pem(key, cert)
 
 

@@ -17,9 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from .certificates import leaf_certificate, root_certificate
 
 SEAL_NAME = "东莞市商事登记一网通平台"
 
@@ -52,34 +54,14 @@ def _demo_bundle(purpose: str = "seal") -> bytes:
     root_key = _new_key(purpose)
     root_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                            x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} {roles[0]}根 (demo)")])  # fmt: skip
-    root = (
-        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name).public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
+    start = now - dt.timedelta(days=1)
+    root = root_certificate(root_key, subject=root_name, not_before=start, days=3650)
     key = _new_key(purpose)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, SEAL_NAME),
                       x509.NameAttribute(NameOID.COMMON_NAME, f"{SEAL_NAME} {roles[1]} (demo)")])  # fmt: skip
-    builder = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(root_name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-    )  # fmt: skip
-    if purpose == "tsa":  # RFC 3161: a TSA's certificate is for time-stamping only
-        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-    cert = builder.sign(root_key, hashes.SHA256())
+    cert = leaf_certificate(key.public_key(), subject=name, issuer=root, issuer_key=root_key, not_before=start,
+                            days=3650, time_stamping=purpose == "tsa")  # fmt: skip
     return (
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         + cert.public_bytes(serialization.Encoding.PEM)
