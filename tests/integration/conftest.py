@@ -11,10 +11,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import requests
 from django.conf import settings
+from django.core.management.base import CommandError
+from django.test import TransactionTestCase
 
 from tests.conftest import PASSWORD, database_url_for_tests
 
@@ -141,6 +144,26 @@ def stack(django_db_setup, django_db_blocker):
         yield running
     finally:
         running.stop_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_retried_on_deadlock():
+    """The stack's worker keeps querying between tests (the sweep runs every second, deliveries may still finish),
+    so the TRUNCATE that empties the database after a test can deadlock with one of its reads; PostgreSQL then
+    aborts one of the two. The flush is tried again instead of leaving rows behind for the next test."""
+    flush = TransactionTestCase._fixture_teardown
+
+    def retried(test_case):
+        for attempt in range(5):
+            try:
+                return flush(test_case)
+            except CommandError as error:
+                if "deadlock" not in str(error.__cause__ or error) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    with mock.patch.object(TransactionTestCase, "_fixture_teardown", retried):
+        yield
 
 
 class Http:
