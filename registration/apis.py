@@ -16,7 +16,7 @@ from portal.audit import application_timeline
 from portal.pagination import UPDATED_SINCE, list_schema, paginated, updated_since
 
 from .archive_copies import archive_copy_request
-from .changes import change_submit
+from .changes import change_draft_submit, change_submit
 from .documents import document_response
 from .models import Application
 from .names import name_check
@@ -167,7 +167,10 @@ class ApplicationDetailApi(APIView):
 class ApplicationSubmitApi(APIView):
     @extend_schema(request=None, responses=ApplicationDetailOut)
     def post(self, request: Request, application_id: int) -> Response:
-        application = application_submit(application=_own(request, application_id), user=request.user)
+        application = _own(request, application_id)
+        # A change registration's draft (kept until it is signed) goes on as a change; anything else as an application.
+        submit = change_draft_submit if application.kind == Application.Kind.CHANGE else application_submit
+        application = submit(application=application, user=request.user)
         return Response(ApplicationDetailOut(application_for(request.user, application.pk)).data)
 
 

@@ -11,8 +11,10 @@ On approval (by AIC for the items it reviews, at once for the others):
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,17 +27,16 @@ from departments.selectors import departments_routed, routing_rules_active
 from forms_engine.compose import items_needed
 from forms_engine.projection import project
 from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
-from forms_engine.validation import validate
 from portal.audit import audit_record
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 from portal.services import notify
 from portal.texts import Text, bilingual
 
+from .change_check import change_items_check
 from .models import Application, ApplicationState, Enterprise, EnterpriseChange, Todo
-from .names import name_check, name_key, name_pass_to_enterprise, name_release, name_reserve
+from .names import name_key, name_pass_to_enterprise, name_release, name_reserve
 from .selectors import (
-    UNCHANGEABLE_ITEMS,
     change_data,
     changeable_items,
     enterprise_current_data,
@@ -43,6 +44,7 @@ from .selectors import (
     routing_facts,
 )
 from .services import application_audit, application_complete_if_done
+from .signing import document_bytes, signatures_missing, signing_basis
 from .todos import todos_create
 
 # Items AIC must review before they change (名称、经营范围、法定代表人、注册资本、住所); the others apply at once.
@@ -59,53 +61,8 @@ HOLDING_STATES = (
 )
 
 
-def _check_change(enterprise: Enterprise, current: dict, data: Any) -> dict:
-    """The cleaned changed items, or PortalError with every problem at once (nothing is written)."""
-    if not isinstance(data, dict) or not data:
-        raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Give the items that change.")]})
-    items = changeable_items()
-    errors: dict[str, list[str]] = {}
-    for key in data:
-        if key in UNCHANGEABLE_ITEMS or (key in data_item_specs() and key not in items):
-            errors[key] = [_("This item cannot be changed by a change registration.")]
-        elif key not in items:
-            errors[key] = [_("This item is not part of this form.")]
-    if errors:
-        raise PortalError(_("Some items cannot be changed."), errors)
-    merged = {**current, **data}
-    checked = {k: v for k, v in merged.items() if k in items}
-    result = validate(checked, [items[k] for k in checked])
-    # The record was valid before, so every problem now comes from the change, directly or through a rule between
-    # items (investors' shares must still add up to a changed capital).
-    errors = dict(result.errors)
-    if "name_zh" in data and "name_zh" in result.cleaned and name_key(result.cleaned["name_zh"]) != enterprise.name_key:
-        reasons = [
-            r
-            for r in name_check(
-                name_zh=result.cleaned["name_zh"],
-                entity_type=enterprise.entity_type,
-                exclude_enterprise_id=enterprise.pk,
-            )
-            if r not in errors.get("name_zh", [])
-        ]
-        if reasons:
-            errors.setdefault("name_zh", []).extend(reasons)
-    if errors:
-        raise PortalError(_("The change has errors; nothing was submitted."), errors)
-    changed = {k: result.cleaned[k] for k in data if k in result.cleaned and result.cleaned[k] != current.get(k)}
-    if not changed:
-        raise PortalError(
-            _("Nothing would change: every item already has this value."),
-            {"data": [_("Nothing differs from the current record.")]},
-        )
-    return changed
-
-
-@transaction.atomic
-def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Application:
-    """File a change registration for the enterprise. Items AIC reviews go to the AIC clerks; otherwise the change
-    applies at once."""
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+def _change_allowed(enterprise: Enterprise) -> None:
+    """StateConflict unless the enterprise may file a change now (call with the enterprise locked)."""
     if enterprise.status != Enterprise.Status.ACTIVE:
         raise StateConflict(_("Only an active enterprise can change its registration."), state=enterprise.status)
     if enterprise.applications.filter(kind=Application.Kind.CHANGE, state=ApplicationState.SUBMITTED).exists():
@@ -113,21 +70,61 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
             _("A change of this enterprise is already with market supervision; wait for its decision."),
             state=ApplicationState.SUBMITTED,
         )
+
+
+@transaction.atomic
+def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Application:
+    """File a change registration for the enterprise. Items AIC reviews go to the AIC clerks; otherwise the change
+    applies at once. When signatures are required (SIGNATURES_REQUIRED) the change is kept as a draft instead: the
+    people the signing rule names sign it (`GET /applications/<id>/signing`), then it is submitted
+    (`change_draft_submit`), as the regulation has the (new) legal representative sign the change application."""
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    _change_allowed(enterprise)
     current = enterprise_current_data(enterprise)
-    changed = _check_change(enterprise, current, data)
+    changed = change_items_check(enterprise, current, data)
     application = Application.objects.create(
-        kind=Application.Kind.CHANGE,
-        applicant=user,
-        enterprise=enterprise,
-        data=changed,
-        submitted_at=timezone.now(),
-        # A new name is reserved while AIC reviews it, as a new company's is.
-        name_key=name_key(changed["name_zh"]) if "name_zh" in changed else "",
+        kind=Application.Kind.CHANGE, applicant=user, enterprise=enterprise, data=changed
     )
-    before = {k: current.get(k) for k in changed}
     application_audit(
         application, "application.created", actor=user, after={"kind": application.kind, "state": "draft"}
     )
+    if settings.SIGNATURES_REQUIRED:
+        return application
+    _change_send(application, enterprise, user, current, changed)
+    return application
+
+
+def change_draft_submit(*, application: Application, user: User) -> Application:
+    """Submit a signed change draft: the items are checked again against the record as it is now, every signer
+    must have signed exactly that (else PortalError with "signatures.<path>" errors, nothing written), then it goes
+    on as `change_submit` would have sent it."""
+    with transaction.atomic():
+        assert application.enterprise_id is not None, "a change registration belongs to an enterprise"
+        enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.state != ApplicationState.DRAFT:
+            raise StateConflict(_("This application has already been submitted."), state=application.state)
+        _change_allowed(enterprise)
+        checked = signing_basis(application)
+        digest = hashlib.sha256(document_bytes(application, checked)).hexdigest()
+        if settings.SIGNATURES_REQUIRED:
+            errors = signatures_missing(application, digest, checked)
+            if errors:
+                raise PortalError(_("The change has errors; nothing was submitted."), errors)
+        current = enterprise_current_data(enterprise)
+        changed = checked.data["after"]
+        application.data = changed
+        application.submitted_digest = digest
+        _change_send(application, enterprise, user, current, changed)
+    return application
+
+
+def _change_send(application: Application, enterprise: Enterprise, user: User, current: dict, changed: dict) -> None:
+    """The change goes on: to AIC's review for the items it reviews, else applied at once."""
+    application.submitted_at = timezone.now()
+    # A new name is reserved while AIC reviews it, as a new company's is.
+    application.name_key = name_key(changed["name_zh"]) if "name_zh" in changed else ""
+    before = {k: current.get(k) for k in changed}
     if "name_zh" in changed and name_key(changed["name_zh"]) != enterprise.name_key:
         name_reserve(name_zh=changed["name_zh"], application=application)  # held while AIC reviews it
     reviewed = sorted(set(changed) & set(REVIEWED_ITEMS))
@@ -139,13 +136,12 @@ def change_submit(*, enterprise: Enterprise, user: User, data: Any) -> Applicati
         application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
         (review,) = filings_create(application=application, codes=["AIC"], kind=FilingKind.CHANGE_REVIEW)
         filing_release_payload(filing=review, payload={"before": before, "after": changed})
-        return application
+        return
     application.submit_to_departments()
     application.save()
     after = {"state": application.state}
     application_audit(application, "application.submitted", actor=user, before={"state": "draft"}, after=after)
     change_apply(application=application, actor=user)
-    return application
 
 
 def change_apply(*, application: Application, actor: User | None, from_register: bool = False) -> None:
@@ -279,5 +275,3 @@ def change_after_review(*, application: Application, filing: Filing, actor: User
             body=Text(gettext_noop("Market supervision refused the change: %(reason)s"), reason=filing.message),
             url=f"/applications/{application.pk}/",
         )
-
-

@@ -44,7 +44,7 @@ from .selectors import (
     projection_data,
     register_data,
 )
-from .signing import document_bytes, signatures_missing
+from .signing import Checked, document_bytes, signatures_missing
 
 # Register data: what AIC records about an enterprise. Department-specific items (bank, seals, …) are not in it.
 ISSUED_ITEMS = ("uscc", "established_on", "division_code", "reg_type_code")
@@ -152,6 +152,11 @@ def application_update_data(*, application: Application, user: User, data: dict)
         raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
     with transaction.atomic():
         application = application_lock(application.pk)
+        if application.kind == Application.Kind.CHANGE:
+            raise StateConflict(
+                _("A change registration is filed as a whole: delete this draft and file the change again."),
+                state=application.state,
+            )
         editable = _editable_keys(application)
         if editable is not None and not editable:
             raise StateConflict(_("This application cannot be changed in its current state."), state=application.state)
@@ -187,7 +192,10 @@ def application_update_data(*, application: Application, user: User, data: dict)
 
 def application_submit(*, application: Application, user: User) -> Application:
     """Check everything at once and send the application on: to AIC for a licence (new company, or a correction
-    AIC asked for) or straight to the departments (existing company, or corrections after the licence)."""
+    AIC asked for) or straight to the departments (existing company, or corrections after the licence). A change
+    registration's draft is submitted by `changes.change_draft_submit` instead."""
+    if application.kind == Application.Kind.CHANGE:
+        raise StateConflict(_("A change registration is submitted from its own page."), state=application.state)
     with transaction.atomic():
         application = application_lock(application.pk)
         if application.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED):
@@ -209,9 +217,10 @@ def application_submit(*, application: Application, user: User) -> Application:
                 errors.setdefault("name_zh", []).extend(r for r in reasons if r not in errors.get("name_zh", []))
         if not errors:
             errors = departments_cannot_take(result.cleaned, routed)
-        digest = hashlib.sha256(document_bytes(application, routed, result.cleaned)).hexdigest()
+        checked = Checked(routed, result.cleaned, result.cleaned)
+        digest = hashlib.sha256(document_bytes(application, checked)).hexdigest()
         if not errors and settings.SIGNATURES_REQUIRED:
-            errors = signatures_missing(application, digest, routed, result.cleaned)
+            errors = signatures_missing(application, digest, checked)
         if errors:
             raise PortalError(_("The application has errors; nothing was submitted."), errors)
         if naming:
@@ -411,5 +420,3 @@ def application_licence_issue(application: Application, actor: User | None) -> E
     )  # fmt: skip
     application_complete_if_done(application, actor)
     return enterprise
-
-

@@ -21,8 +21,9 @@ from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
 from portal.models import User
 
+from .change_check import change_signing_basis
 from .models import Application, ApplicationSignature, ApplicationState, SigningRule
-from .selectors import application_answers, application_form
+from .selectors import application_answers, application_form, enterprise_current_data
 
 DEFAULT_SIGNERS = ("legal_rep", "investors.natural")
 SIGNABLE_STATES = (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED)
@@ -58,39 +59,52 @@ class SigningStatus:
     stale: list[str] = field(default_factory=list)  # signers whose signature is on an earlier version of the data
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What a signature is made on: `routed`, the departments whose accepted CAs count; `data`, what is signed
+    (an application's checked answers; a change's items before and after); `people`, the record the signers are read
+    from (the answers; the enterprise's record as the change will leave it)."""
+
+    routed: list[str]
+    data: dict
+    people: dict
+
+
 def signing_document(application: Application) -> tuple[bytes, str, list[str]]:
     """(the bytes to sign, their SHA-256 in hex, the routed departments): the canonical JSON of the application's
     checked answers, its kind and routing. PortalError with every problem when the answers are not complete yet
     (nothing is signed that submit would refuse)."""
-    routed, cleaned = _checked(application)
-    document = document_bytes(application, routed, cleaned)
-    return document, hashlib.sha256(document).hexdigest(), routed
+    checked = signing_basis(application)
+    document = document_bytes(application, checked)
+    return document, hashlib.sha256(document).hexdigest(), checked.routed
 
 
-def _checked(application: Application) -> tuple[list[str], dict]:
-    """(routed departments, checked answers); PortalError with every problem while they are incomplete."""
+def signing_basis(application: Application) -> Checked:
+    """What the application's signatures are made on, checked; PortalError with every problem while it is
+    incomplete. A change registration signs its items against the record as it is now (`change_signing_basis`)."""
+    if application.kind == Application.Kind.CHANGE:
+        routed, covered, people = change_signing_basis(application)
+        return Checked(routed, covered, people)
     routed, form = application_form(application)
     result = validate(application_answers(application, form), form.items)
     if result.errors:
         raise PortalError(_("Correct the application before it is signed; see “errors”."), result.errors)
-    return routed, result.cleaned
+    return Checked(routed, result.cleaned, result.cleaned)
 
 
-def document_bytes(application: Application, routed: list[str], cleaned: dict) -> bytes:
-    """The canonical bytes signed: the checked answers, the kind and the routing, as compact sorted JSON."""
-    return canonical_json({"application": application.pk, "kind": application.kind, "routed": routed, "data": cleaned})
+def document_bytes(application: Application, checked: Checked) -> bytes:
+    """The canonical bytes signed: what is signed, the kind and the routing, as compact sorted JSON."""
+    return canonical_json(
+        {"application": application.pk, "kind": application.kind, "routed": checked.routed, "data": checked.data}
+    )
 
 
-def signers_required(application: Application, cleaned: dict | None = None) -> list[Signer]:
+def signers_required(application: Application, people: dict | None = None) -> list[Signer]:
     """The people the signing rule of the application's entity type names, in the form's order, as the checked
-    answers give them (ID numbers in their one canonical spelling, set-aside answers brought back). Pass
-    `cleaned` when the caller has just checked them."""
-    if cleaned is None:
-        _routed, form = application_form(application)
-        answers = application_answers(application, form)
-        result = validate(answers, form.items)
-        cleaned = result.cleaned if not result.errors else answers
-    data = cleaned
+    answers give them (ID numbers in their one canonical spelling, set-aside answers brought back); for a change,
+    as the record will be after it (the new legal representative signs). Pass `people` (`Checked.people`) when the
+    caller has just checked them."""
+    data = people if people is not None else _people(application)
     rule = SigningRule.objects.filter(entity_type=data.get("entity_type") or "").first()
     wanted = rule.signers if rule is not None else list(DEFAULT_SIGNERS)
     signers = []
@@ -113,21 +127,33 @@ def signers_required(application: Application, cleaned: dict | None = None) -> l
     return list(once.values())
 
 
+def _people(application: Application) -> dict:
+    """The record the signers are read from, checked where it can be (as typed where it cannot yet)."""
+    try:
+        return signing_basis(application).people
+    except PortalError:
+        if application.kind == Application.Kind.CHANGE:
+            assert application.enterprise is not None
+            return {**enterprise_current_data(application.enterprise), **application.data}
+        _routed, form = application_form(application)
+        return application_answers(application, form)
+
+
 def signing_status(application: Application) -> SigningStatus:
     """What is to be signed, by whom, who has signed this version, and which certificates serve all the routed
     departments."""
-    routed, cleaned = _checked(application)
-    document = document_bytes(application, routed, cleaned)
+    checked = signing_basis(application)
+    document = document_bytes(application, checked)
     digest = hashlib.sha256(document).hexdigest()
-    advice = certificate_advice(routed)
-    signers = _with_signatures(application, digest, advice, cleaned)
+    advice = certificate_advice(checked.routed)
+    signers = _with_signatures(application, digest, advice, checked.people)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     stale = [s.path for s in signers if not s.signatures and s.path in earlier]
     return SigningStatus(document, digest, signers, advice, stale)
 
 
-def _with_signatures(application: Application, digest: str, advice: CertificateAdvice, cleaned: dict) -> list[Signer]:
-    signers = signers_required(application, cleaned)
+def _with_signatures(application: Application, digest: str, advice: CertificateAdvice, people: dict) -> list[Signer]:
+    signers = signers_required(application, people)
     current = list(application.signatures.filter(digest=digest).order_by("ca_code"))
     for signer in signers:
         signer.signatures = [s for s in current if s.signer == signer.path]
@@ -142,10 +168,10 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.state not in SIGNABLE_STATES:
             raise StateConflict(_("This application cannot be signed in its current state."), state=application.state)
-        routed, cleaned = _checked(application)
-        document = document_bytes(application, routed, cleaned)
+        checked = signing_basis(application)
+        document = document_bytes(application, checked)
         digest = hashlib.sha256(document).hexdigest()
-        person = next((s for s in signers_required(application, cleaned) if s.path == signer), None)
+        person = next((s for s in signers_required(application, checked.people) if s.path == signer), None)
         if person is None:
             raise PortalError(_("The request has errors; see “errors”."),
                               {"signer": [_("Nobody with this path must sign this application.")]})  # fmt: skip
@@ -154,7 +180,9 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         except (binascii.Error, ValueError):
             raise PortalError(_("The request has errors; see “errors”."),
                               {signer: [_("The signature is not base64.")]}) from None  # fmt: skip
-        check = signature_check(data=document, cms_der=cms_der, id_number=person.id_number, department_codes=routed)
+        check = signature_check(
+            data=document, cms_der=cms_der, id_number=person.id_number, department_codes=checked.routed
+        )
         if not check.accepted:
             raise PortalError(_("%(name)s's signature was refused.") % {"name": person.name}, {signer: [check.problem]})
         ca = CertificateAuthority.objects.filter(code=check.ca_code, is_active=True).first()
@@ -167,15 +195,16 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         return signature
 
 
-def signatures_missing(application: Application, digest: str, routed: list[str], cleaned: dict) -> dict[str, list[str]]:
-    """Who still has to sign the document with `digest` (of the checked answers `cleaned`) for the `routed`
-    departments, as errors under "signatures.<signer path>" (for submit)."""
+def signatures_missing(application: Application, digest: str, checked: Checked) -> dict[str, list[str]]:
+    """Who still has to sign the document with `digest` (made of `checked`) for its routed departments, as errors
+    under "signatures.<signer path>" (for submit)."""
+    routed = checked.routed
     advice = certificate_advice(routed)
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     names = {d.code: d.display_name for d in Department.objects.filter(code__in=routed)}
     sep = ", " if english() else "、"
     missing = {}
-    signers = _with_signatures(application, digest, advice, cleaned)
+    signers = _with_signatures(application, digest, advice, checked.people)
     if not signers:
         return {"signatures": [_("Nobody to sign was found in the application (legal representative).")]}
     for s in signers:
