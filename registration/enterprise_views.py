@@ -130,7 +130,10 @@ def enterprise_change(request: HttpRequest, uscc: str) -> HttpResponse:
                 problems = getattr(exc, "errors", {}) or {}
                 messages.error(request, str(exc.detail))
             else:
-                if application.state == "submitted":
+                if application.state == "draft":
+                    messages.success(request, _("The change is saved as a draft. Each person named below signs it; "
+                                                "then submit it."))  # fmt: skip
+                elif application.state == "submitted":
                     messages.success(request, _("Change filed. Market supervision reviews it; you can follow it here."))
                 else:
                     messages.success(request, _("Change registered. The departments concerned have been informed."))

@@ -39,7 +39,10 @@ def signing_app(request: HttpRequest, pk: int, signer: str) -> HttpResponse:
     person = next((s for s in signers_required(application) if s.path == signer), None)
     if person is None:
         raise Http404
-    review = reverse("registration:review", args=[application.pk]) + "#signing"
+    # A new company's draft is signed from its review page; a change draft and a correction from the detail page.
+    on_review = application.state == "draft" and application.kind != "change"
+    page = "registration:review" if on_review else "registration:detail"
+    review = reverse(page, args=[application.pk]) + "#signing"
     try:
         document, digest, routed = signing_document(application)
     except PortalError as exc:

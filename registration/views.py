@@ -29,6 +29,7 @@ from portal.audit import application_timeline
 from portal.errors import PortalError, StateConflict
 from portal.pagination import page_of
 
+from .changes import change_draft_submit
 from .documents import document_is_current, document_response, licence_facts
 from .models import Application, ApplicationState, EnterpriseChange, IssuedDocument
 from .names import name_check, names_similar
@@ -282,8 +283,8 @@ def _edit_entry(request: HttpRequest, application: Application, current, editabl
 def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """One step of the wizard. Every change is saved at once (htmx) and checked as typed; Next/Back save too."""
     application = _own_editable(request, pk)
-    if application.state != ApplicationState.DRAFT:
-        return redirect("registration:detail", application.pk)
+    if application.state != ApplicationState.DRAFT or application.kind == Application.Kind.CHANGE:
+        return redirect("registration:detail", application.pk)  # a change draft is signed and submitted there
     routed, form = application_form(application)
     sections = {s.key: s for s in form.sections}
     if key not in sections:
@@ -364,6 +365,8 @@ def name_check_fragment(request: HttpRequest, pk: int) -> HttpResponse:
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything on one screen, every problem at once; submit from here."""
     application = _own_editable(request, pk)
+    if application.kind == Application.Kind.CHANGE:
+        return _change_submit(request, application)
     if not application.takes_answers:
         return redirect("registration:detail", application.pk)
     status, refused = 200, {}
@@ -412,6 +415,23 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _change_submit(request: HttpRequest, application: Application) -> HttpResponse:
+    """A change draft has no form pages: its detail page shows what changes and who signs, and posts here."""
+    if request.method == "POST":
+        try:
+            application = change_draft_submit(application=application, user=request.user)
+        except StateConflict as exc:
+            messages.error(request, str(exc.detail))
+        except PortalError as exc:
+            messages.error(request, " ".join([str(exc.detail), *(m for ms in exc.errors.values() for m in ms)]))
+        else:
+            if application.state == ApplicationState.SUBMITTED:
+                messages.success(request, _("Change filed. Market supervision reviews it; you can follow it here."))
+            else:
+                messages.success(request, _("Change registered. The departments concerned have been informed."))
+    return redirect("registration:detail", application.pk)
 
 
 @login_required
@@ -463,6 +483,7 @@ def _detail_context(request: HttpRequest, application: Application) -> dict:
     progress = _progress_context(application)
     return {
         **progress,
+        **_signing_context(request, application),
         "change_rows": _change_rows(application),
         "timeline": list(reversed(timeline_sentences(application_timeline(application.pk), progress["filings"]))),
         "can_withdraw": application.can_withdraw,
@@ -478,6 +499,20 @@ def _detail_context(request: HttpRequest, application: Application) -> dict:
         if application.enterprise
         else None,
     }
+
+
+def _signing_context(request: HttpRequest, application: Application) -> dict:
+    """Who signs a change draft or a corrected application, for its applicant (the review page has its own)."""
+    signable = (application.kind == Application.Kind.CHANGE and application.state == ApplicationState.DRAFT) or (
+        application.is_awaiting_correction
+    )
+    if not signable or application.applicant_id != request.user.pk:
+        return {}
+    try:
+        signing = signing_status(application)
+    except PortalError:
+        signing = None  # the corrected items are not complete yet; the change no longer applies (submit says why)
+    return {"signing": signing, "signing_required": settings.SIGNATURES_REQUIRED, "ca_sandbox": settings.CA_SANDBOX}
 
 
 def _editable_views(application: Application, problems: dict | None = None) -> list:
@@ -503,6 +538,12 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
         application_update_data(application=application, user=request.user, data=parse_post(request.POST, items))
         application_submit(application=application, user=request.user)
     except PortalError as exc:
+        if exc.errors and all(k.split(".")[0] == "signatures" for k in exc.errors):
+            # Saved; only the signatures on the corrected version are missing: sign, then send.
+            saved = _("Your corrections are saved. The corrected application must be signed again before it is sent: "
+                      "sign it below, then send the corrections.")  # fmt: skip
+            messages.warning(request, saved)
+            return redirect(reverse("registration:detail", args=[application.pk]) + "#signing")
         application.refresh_from_db()
         context = _detail_context(request, application)
         context["editable"] = _editable_views(application, exc.errors)

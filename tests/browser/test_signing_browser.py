@@ -61,3 +61,38 @@ def test_the_founders_sign_in_the_sandbox_signing_app(page, seeded, applicant, l
     page.locator("#application-state").wait_for()
     draft.refresh_from_db()
     assert draft.state == "submitted" and draft.submitted_signatures().count() == 2
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_change_is_signed_in_the_signing_app_before_it_is_submitted_on_a_phone(page, seeded, applicant, language,
+                                                                                 settings):  # fmt: skip
+    from tests.workflow import Api, all_by_clerk_queue, completed_trader, make_clerks
+
+    all_by_clerk_queue()
+    enterprise = completed_trader(Api(applicant), make_clerks())  # registered while signatures were off
+    settings.SIGNATURES_REQUIRED = True
+    trust_list_sandbox_ensure()
+    sandbox_demo_certificates_ensure([CHEN, LI])
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.base}])
+    log_in(page, applicant.username, PASSWORD)
+    page.goto(f"{page.base}/enterprises/{enterprise.uscc}/change/")
+    page.fill("[name=phone]", "0769-22998877")
+    page.click("#submit-change")
+    page.locator("#change-draft-note").wait_for()
+    assert page.locator("#signing li[data-signer]").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, f"signing-change-draft-{language}")
+    for signer in ("legal_rep", "investors.1"):
+        page.locator(f"li[data-signer='{signer}'] a").click()
+        page.locator("#sign").wait_for()
+        page.check("input[name=certificate][data-ca=GDCA] >> nth=0")
+        page.click("#sign")
+        page.wait_for_url(lambda url: url.endswith("#signing"))
+    assert page.locator("#signing .state-approved").count() == 2
+    page.click("#submit-change-draft")
+    page.locator("#application-state").wait_for()
+    shot(page, f"signing-change-submitted-{language}")
+    enterprise.refresh_from_db()
+    assert enterprise.data["phone"] == "0769-22998877"
+    assert enterprise.applications.get(kind="change").submitted_signatures().count() == 2
