@@ -164,6 +164,23 @@ def ca_crl_current(ca: CertificateAuthority, *, now: dt.datetime | None = None) 
     return bytes(ca.crl_der) if ca.crl_der is not None else None
 
 
+def certificate_status(ca_code: str, serial: str, *, now: dt.datetime | None = None) -> str:
+    """A certificate the platform accepted earlier, checked again (at submit: it may have been revoked since it
+    signed): "good"; "revoked" when the CA's current CRL lists `serial` (hex, as SignatureCheck gives it);
+    "unknown" when no current CRL can be had; "untrusted" when the CA has left the trust list."""
+    now = now or timezone.now()
+    ca = next((c for c in trusted_cas(now) if c.code == ca_code), None)
+    if ca is None:
+        return "untrusted"
+    der = ca_crl_current(ca, now=now)
+    if der is None:
+        return "unknown"
+    crl = x509.load_der_x509_crl(der)
+    if crl.next_update_utc is not None and crl.next_update_utc < now:
+        return "unknown"
+    return "revoked" if crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None else "good"
+
+
 # --- Which CAs an application's departments accept -------------------------------------------------------------
 
 

@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 
 from departments.adapters.http import canonical_json
 from departments.models import CertificateAuthority, Department
-from departments.trust import CertificateAdvice, certificate_advice, signature_check, uncovered_departments
+from departments.trust import (
+    CertificateAdvice,
+    certificate_advice,
+    certificate_status,
+    signature_check,
+    uncovered_departments,
+)
 from forms_engine.display import english
 from forms_engine.validation import validate
 from portal.errors import PortalError, StateConflict
@@ -195,6 +201,33 @@ def signature_add(*, application: Application, user: User, signer: str, cms_base
         return signature
 
 
+def _lapsed(signers: list[Signer], advice: CertificateAdvice) -> dict[str, str]:
+    """Signatures that no longer count at submit, taken off their signers: the certificate was revoked after it
+    signed, its CA left the trust list, or its revocation status cannot be checked now. Signer path → why."""
+    why = {}
+    for signer in signers:
+        kept = []
+        for signature in signer.signatures:
+            status = certificate_status(signature.ca_code, signature.serial)
+            if status == "good":
+                kept.append(signature)
+            elif status == "revoked":
+                why[signer.path] = _("%(name)s's certificate was revoked after signing: sign again with a valid "
+                                     "certificate.") % {"name": signer.name}  # fmt: skip
+            elif status == "untrusted":
+                why[signer.path] = _("%(ca)s is no longer on the platform's trust list: %(name)s signs again with "
+                                     "a certificate from another CA.") % {
+                    "ca": signature.ca_code, "name": signer.name,
+                }  # fmt: skip
+            else:
+                why[signer.path] = _("Whether %(name)s's certificate has been revoked cannot be checked now; try "
+                                     "again later.") % {"name": signer.name}  # fmt: skip
+        if len(kept) != len(signer.signatures):
+            signer.signatures = kept
+            signer.uncovered = uncovered_departments([s.ca_code for s in kept], advice)
+    return why
+
+
 def signatures_missing(application: Application, digest: str, checked: Checked) -> dict[str, list[str]]:
     """Who still has to sign the document with `digest` (made of `checked`) for its routed departments, as errors
     under "signatures.<signer path>" (for submit)."""
@@ -207,10 +240,13 @@ def signatures_missing(application: Application, digest: str, checked: Checked) 
     signers = _with_signatures(application, digest, advice, checked.people)
     if not signers:
         return {"signatures": [_("Nobody to sign was found in the application (legal representative).")]}
+    lapsed = _lapsed(signers, advice)
     for s in signers:
         if s.signed:
             continue
-        if s.signatures:
+        if s.path in lapsed and not s.signatures:
+            message = lapsed[s.path]
+        elif s.signatures:
             message = _("%(name)s's signatures are not accepted by %(departments)s: also sign with a certificate "
                         "they accept (%(cas)s).") % {
                 "name": s.name, "departments": sep.join(names.get(c, c) for c in s.uncovered),

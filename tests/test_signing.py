@@ -288,3 +288,44 @@ def test_a_signer_typed_in_full_width_digits_is_matched_in_the_canonical_spellin
 
     assert signers[0]["id_number_tail"] == CHEN[1][-4:]
     assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_a_certificate_revoked_between_signing_and_submit_no_longer_counts(draft):
+    api, application_id = draft
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    document = base64.b64decode(api.get(f"/applications/{application_id}/signing").json()["document"])
+    chen = sandbox_certificate_issue(ca_code="NETCA", holder=CHEN[0], id_number=CHEN[1])
+    cms = base64.b64encode(sandbox_sign(chen, document)).decode()
+    signed = api.post(f"/applications/{application_id}/signatures", {"signer": "legal_rep", "cms": cms})
+    assert signed.status_code == 201
+    assert sign(api, application_id, "investors.1", LI).status_code == 201
+    sandbox_revoke(chen)
+    ca_crl_refresh(CertificateAuthority.objects.get(code="NETCA", is_active=True))
+
+    refused = api.post(f"/applications/{application_id}/submit")
+
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"signatures.legal_rep"}
+    assert "revoked after signing" in refused.json()["errors"]["signatures.legal_rep"][0]
+    assert sign(api, application_id, "legal_rep", CHEN, ca="GDCA").status_code == 201
+    assert api.post(f"/applications/{application_id}/submit").status_code == 200
+
+
+@override_settings(SIGNATURES_REQUIRED=True)
+def test_a_ca_taken_off_the_trust_list_after_signing_no_longer_counts(draft):
+    from departments.trust import trust_list_revise
+
+    api, application_id = draft
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert sign(api, application_id, "legal_rep", CHEN, ca="CFCA").status_code == 201
+    assert sign(api, application_id, "investors.1", LI, ca="GDCA").status_code == 201
+    from django.utils import timezone
+
+    ended = timezone.now() - timezone.timedelta(minutes=1)
+    trust_list_revise(ca=CertificateAuthority.objects.get(code="CFCA", is_active=True), valid_until=ended)
+
+    refused = api.post(f"/applications/{application_id}/submit")
+
+    assert refused.status_code == 400
+    assert "no longer on the platform's trust list" in refused.json()["errors"]["signatures.legal_rep"][0]
