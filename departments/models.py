@@ -10,8 +10,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, can_proceed, transition
+from django_fsm import FSMField, can_proceed, transition
 
+from portal.fsm import StateMachineModel
 from portal.texts import bilingual
 
 from .adapters import delivery_policy
@@ -208,7 +209,7 @@ class FilingQuerySet(models.QuerySet):
         return self.filter(Filing.overdue_q(now))
 
 
-class Filing(ConcurrentTransitionMixin, models.Model):
+class Filing(StateMachineModel, models.Model):
     """A filing (办件): one department's part of an application — its own form, filled, delivered and decided.
 
     The payload is projected when the filing is released and pinned together with the form version, so the

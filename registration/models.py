@@ -4,7 +4,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, can_proceed, transition
+from django_fsm import FSMField, can_proceed, transition
+
+from portal.fsm import StateMachineModel
 
 
 class Enterprise(models.Model):
@@ -105,7 +107,7 @@ class ApplicationState(models.TextChoices):
 APPLIED_STATES = (ApplicationState.IN_PROGRESS, ApplicationState.COMPLETED, ApplicationState.CORRECTION_REQUESTED)
 
 
-class Application(ConcurrentTransitionMixin, models.Model):
+class Application(StateMachineModel, models.Model):
     """An application (申请) through the one-stop portal: the cloud form's data and where it stands.
 
     State changes only through the transitions below, called by `registration.services` inside a transaction;

@@ -121,3 +121,56 @@ def test_state_field_cannot_be_assigned_directly(seeded, applicant):
 
     with pytest.raises(AttributeError):
         application.state = A.COMPLETED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshing_one_row_while_another_refresh_is_under_way_works_and_keeps_the_protection(applicant, monkeypatch):
+    """Found by bench/cost with gunicorn's threads: django-fsm-2 lifts the state field's protection on the field,
+    shared by every instance, during a refresh, and puts it back after. A refresh that started while it was lifted
+    (so did not lift it itself) and set the state after it was put back failed with "Direct state modification is
+    not allowed". That interleaving of two threads is replayed here, step by step."""
+    import threading
+
+    from django.db import connections, models
+
+    row = Application.objects.create(kind="new_company", applicant=applicant, data={})
+    first, second = Application.objects.get(pk=row.pk), Application.objects.get(pk=row.pk)
+    Application.objects.filter(pk=row.pk).update(state=ApplicationState.SUBMITTED)
+    refresh = models.Model.refresh_from_db
+    first_done, outcome = threading.Event(), {}
+
+    def second_thread():
+        try:
+            second.refresh_from_db()
+            outcome["state"] = second.state
+        except Exception as exc:  # noqa: BLE001 — reported to the test
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=second_thread)
+
+    def interleaved(self, *args, **kwargs):
+        if self is first:
+            other.start()  # the second refresh starts while the first is under way...
+        elif self is second:
+            first_done.wait(timeout=10)  # ...and reads its row only once the first has finished
+        return refresh(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.Model, "refresh_from_db", interleaved)
+    first.refresh_from_db()
+    first_done.set()
+    other.join(timeout=30)
+
+    assert outcome == {"state": ApplicationState.SUBMITTED}
+    assert first.state == ApplicationState.SUBMITTED
+    with pytest.raises(AttributeError):
+        first.state = ApplicationState.COMPLETED  # the state still changes only by a transition
+    monkeypatch.undo()
+    first.refresh_from_db(fields=["data"])  # a refresh of other fields keeps the state it held
+    assert first.state == ApplicationState.SUBMITTED
+    Application.objects.filter(pk=row.pk).update(state=ApplicationState.IN_PROGRESS)
+    second.refresh_from_db()
+    second.complete()
+    second.save()  # ConcurrentTransitionMixin's check passes: the refresh took the row's current state
+    assert Application.objects.get(pk=row.pk).state == ApplicationState.COMPLETED
