@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -151,10 +152,14 @@ def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool
     return True, references
 
 
-def filings_release(*, application: FilingOwner, data: dict, held: dict[str, Filing] | None = None) -> list[Filing]:
+def filings_release(
+    *, application: FilingOwner, data: dict | Callable[[], dict], held: dict[str, Filing] | None = None
+) -> list[Filing]:
     """Release every waiting filing whose routed prerequisites are approved: project its payload, pin the form
     version, queue it. Call inside the transaction that changed the application (it is locked by the caller).
 
+    `data`: what the forms read, or a function that gives it, called only when some filing is ready (after most
+    decisions none is, and reading the data and the forms would be wasted).
     `held`: the enterprise's filings from earlier applications by department, so a change's new filing can rely on
     a prerequisite approved long ago. A new obligation whose form needs items the enterprise has not given yet
     stays waiting (its todo asks for them)."""
@@ -165,9 +170,7 @@ def filings_release(*, application: FilingOwner, data: dict, held: dict[str, Fil
     )
     held = held or {}
     by_code = {**held, **{f.department.code: f for f in filings}}
-    forms, items = forms_current(), data_item_specs()
-    released: list[Filing] = []
-    events: list[dict] = []
+    ready: list[tuple[Filing, dict]] = []
     for filing in filings:
         if filing.state != FilingState.WAITING or not filing.uses_department_form:
             continue
@@ -175,15 +178,23 @@ def filings_release(*, application: FilingOwner, data: dict, held: dict[str, Fil
         if filing.kind == FilingKind.UPDATE:
             # The department registered the enterprise long ago: its prerequisites were met then, and the update
             # carries the reference numbers its registration carried.
-            ready, references = True, dict(held[code].references) if code in held else {}
+            met, references = True, dict(held[code].references) if code in held else {}
         else:
-            ready, references = _prerequisites_met(filing, by_code)
-        if not ready:
-            continue
+            met, references = _prerequisites_met(filing, by_code)
+        if met:
+            ready.append((filing, references))
+    if not ready:
+        return []
+    forms, items = forms_current(), data_item_specs()
+    data = data() if callable(data) else data
+    released: list[Filing] = []
+    events: list[dict] = []
+    for filing, references in ready:
+        code = filing.department.code
         if filing.kind == FilingKind.NEW_OBLIGATION and (code not in forms or items_missing(code, data, forms, items)):
             continue  # waits for a published form, or for the items its todo asks for
         version_id, payload, digest = _project(filing, data, references, forms, items)
-        after = {"state": "queued", "form_version": forms[filing.department.code].number}
+        after = {"state": "queued", "form_version": forms[code].number}
         _release(filing, version_id, payload, digest, references, after, events)
         released.append(filing)
     audit_record_many(events)

@@ -71,7 +71,7 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
         held = None
         if application.kind == Application.Kind.CHANGE:
             held = enterprise_filings_held(application.enterprise, exclude=application)
-        filings_release(application=application, data=projection_data(application), held=held)
+        filings_release(application=application, data=lambda: projection_data(application), held=held)
         application_complete_if_done(application, actor)
         return
     if filing.state == FilingState.REJECTED:
