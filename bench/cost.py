@@ -120,7 +120,7 @@ def services_start() -> Services:
     _as_postgres([str(pg_bin / "initdb"), "-D", str(pg_dir), "--auth=trust", "-U", "postgres", "-E", "UTF8"])
     options = (f"-p {pg_port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all "
-               "-c pg_stat_statements.max=20000")  # fmt: skip
+               "-c pg_stat_statements.max=20000 -c log_connections=on")  # fmt: skip
     _as_postgres([str(pg_bin / "pg_ctl"), "-D", str(pg_dir), "-o", options, "-l", str(pg_dir / "log"), "-w", "start"])
     with psycopg.connect(f"postgres://postgres@127.0.0.1:{pg_port}/postgres", autocommit=True) as conn:
         conn.execute("CREATE DATABASE portal_cost")
@@ -144,6 +144,7 @@ class Reading:
     sql: int
     redis: int
     tasks: dict[str, int]
+    connections: dict[str, int]
 
 
 class Meter:
@@ -154,6 +155,7 @@ class Meter:
         import redis
 
         self.groups = {**groups, "postgresql": services.postmaster(), "redis": services.redis.pid}
+        self.pg_log = services.pg_dir / "log"
         self.db = psycopg.connect(services.observer_url, autocommit=True)
         self.redis = redis.Redis.from_url(services.redis_url)
         self.app = app
@@ -173,6 +175,15 @@ class Meter:
         ).fetchone()
         return int(row[0])
 
+    def connections_opened(self) -> dict[str, int]:
+        """Connections opened so far, by the process group that opened them (PostgreSQL's log)."""
+        counts: dict[str, int] = {}
+        for line in (self.pg_log.read_text(errors="replace").splitlines() if self.pg_log.exists() else []):
+            if "connection authorized" in line and "application_name=" in line:
+                name = line.split("application_name=")[1].split()[0]
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
     def _redis(self) -> int:
         stats = self.redis.info("commandstats")
         return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
@@ -180,7 +191,9 @@ class Meter:
     def top_statements(self, units: int, limit: int = 25) -> list[dict]:
         """The statements executed most since the last reset, per unit: where the SQL count comes from."""
         rows = self.db.execute(
-            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) "
+            # The start of each statement, and what it filters on (the columns it reads are long and alike).
+            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) || ' … ' || "
+            "coalesce(left(substring(regexp_replace(query, '\\s+', ' ', 'g') from ' (WHERE .*)$'), 110), '') "
             "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname <> %s "
             "ORDER BY calls DESC LIMIT %s",
             [OBSERVER, limit],
@@ -195,7 +208,7 @@ class Meter:
         tasks = self._tasks() if first else {}
         cpu = {name: tree_cpu(pid) for name, pid in self.groups.items()}
         sql, commands = self._sql(), self._redis()
-        return Reading(cpu, sql, commands, tasks if first else self._tasks())
+        return Reading(cpu, sql, commands, tasks if first else self._tasks(), self.connections_opened())
 
     @staticmethod
     def per_unit(before: Reading, after: Reading, units: int) -> dict:
@@ -210,6 +223,11 @@ class Meter:
             "redis_commands": round((after.redis - before.redis) / units, 1),
             "celery_tasks": round(sum(tasks.values()), 2),
             "celery_tasks_by_name": {k: v for k, v in tasks.items() if v},
+            "connections_opened": {
+                k: round((v - before.connections.get(k, 0)) / units, 2)
+                for k, v in after.connections.items()
+                if v != before.connections.get(k, 0)
+            },
         }
 
 
@@ -404,7 +422,9 @@ def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int) 
     log = open(ROOT / "var" / "bench-cost.log", "w")  # noqa: SIM115 — closed with the processes
     groups = {}
     for name, command in commands.items():
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+        env = {**os.environ, "PGAPPNAME": name}  # PostgreSQL's log names who opened each connection
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+                                   start_new_session=True)  # fmt: skip
         processes.append(process)
         groups[name] = process.pid
     import requests
@@ -441,7 +461,7 @@ def _report(result: dict) -> None:
         print(f"{kind}: {r['cpu_ms_platform'] / result['noop_task']['cpu_ms_platform']:.0f}× a no-op task, "
               f"{r['cpu_ms_platform'] / result['trivial_request']['cpu_ms_platform']:.0f}× a trivial request; "
               f"goals ≤ {GOALS['cpu_ms']} CPU-ms, ≤ {GOALS['sql']} SQL statements; "
-              f"tasks {r['celery_tasks_by_name']}")  # fmt: skip
+              f"tasks {r['celery_tasks_by_name']}; new database connections {r['connections_opened']}")  # fmt: skip
     if os.environ.get("BENCH_COST_TOP"):
         for kind in ("new_company", "existing_company"):
             print(f"top statements of a {kind} registration (per registration, calls and ms):")

@@ -6,10 +6,21 @@ the others and production can give a department its own workers: ``celery -A por
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _database_connections_as_for_requests(**_kwargs) -> None:
+    """Celery's Django fixup closes every database connection before and after each task unless CELERY_DB_REUSE_MAX
+    is set (settings: it is), which cost a new PostgreSQL backend per task (bench/cost). Connections are treated as
+    Django treats them around a request instead: closed when unusable or older than CONN_MAX_AGE."""
+    from django.db import close_old_connections
+
+    close_old_connections()

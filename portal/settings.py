@@ -177,6 +177,10 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
+# Celery's Django fixup would close the database connection before and after every task (a new PostgreSQL backend
+# each time); it closes them every this many tasks instead, and portal.celery checks them around each task as Django
+# does around a request (unusable or older than DB_CONN_MAX_AGE: closed).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
