@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -140,6 +140,9 @@ def items_missing(code: str, data: dict, forms: dict[str, CurrentForm], items: d
     return sorted(k for k in needed if items[k].required and not items[k].issued and data.get(k) in (None, "", [], {}))
 
 
+PAYLOAD_FIELDS = ("payload", "previous_payload")  # what a release writes, never reads
+
+
 def _prerequisites_met(filing: Filing, by_code: dict[str, Filing]) -> tuple[bool, dict[str, str]]:
     references = {}
     for prerequisite in filing.department.prerequisites.all():
@@ -163,17 +166,17 @@ def filings_release(
     `held`: the enterprise's filings from earlier applications by department, so a change's new filing can rely on
     a prerequisite approved long ago. A new obligation whose form needs items the enterprise has not given yet
     stays waiting (its todo asks for them)."""
-    filings = list(
-        application.filings.select_for_update()
-        .select_related("department")
-        .prefetch_related("department__prerequisites")
-    )
+    # Called after every decision: the payloads (kilobytes of JSON each) are read only for a filing released now,
+    # and the departments' prerequisites only when some filing waits.
+    filings = list(application.filings.select_for_update().select_related("department").defer(*PAYLOAD_FIELDS))
+    waiting = [f for f in filings if f.state == FilingState.WAITING and f.uses_department_form]
+    if not waiting:
+        return []
+    prefetch_related_objects(waiting, "department__prerequisites")
     held = held or {}
     by_code = {**held, **{f.department.code: f for f in filings}}
     ready: list[tuple[Filing, dict]] = []
-    for filing in filings:
-        if filing.state != FilingState.WAITING or not filing.uses_department_form:
-            continue
+    for filing in waiting:
         code = filing.department.code
         if filing.kind == FilingKind.UPDATE:
             # The department registered the enterprise long ago: its prerequisites were met then, and the update
