@@ -3,7 +3,9 @@
 N new-company and N existing-company registrations of the foreign-trade trader (13 departments, every one of them
 a department system: the sandbox over HTTP, deciding at once and calling back), driven through the HTTP API, on a
 PostgreSQL and a Redis started for this run only, so that what they count and spend is this workload's alone. The
-portal and the sandbox run under gunicorn (2 workers × 4 threads each), deliveries in 2 Celery worker processes.
+portal and the sandbox run under gunicorn (2 workers × 4 threads each), deliveries in 2 Celery worker processes;
+the sandbox's decisions in a worker of its own, and the sandbox on a database role of its own: it stands for the
+departments' systems, so its CPU and statements are reported apart from the platform's.
 
 Per registration it reports the CPU milliseconds of every process involved, from the operating system's
 accounting (/proc: user + system time of each process tree, children that ended included), the SQL statements
@@ -36,6 +38,8 @@ COUNT = int(os.environ.get("BENCH_COST_REGISTRATIONS", "20"))
 BASELINE = int(os.environ.get("BENCH_COST_BASELINE", "300"))
 TICKS = os.sysconf("SC_CLK_TCK")
 OBSERVER = "bench_observer"  # the bench's own queries run as this role and are left out of the counts
+SANDBOX_ROLE = "sandbox_system"  # the department sandbox's statements (a department's own system) are apart
+SANDBOX_GROUPS = ("sandbox", "sandbox_worker")
 GOALS = {"cpu_ms": 100, "sql": 150}
 
 
@@ -84,6 +88,10 @@ class Services:
         return f"postgres://postgres@127.0.0.1:{self.pg_port}/portal_cost"
 
     @property
+    def sandbox_database_url(self) -> str:
+        return f"postgres://{SANDBOX_ROLE}@127.0.0.1:{self.pg_port}/portal_cost"
+
+    @property
     def observer_url(self) -> str:
         return f"postgres://{OBSERVER}@127.0.0.1:{self.pg_port}/portal_cost"
 
@@ -125,6 +133,7 @@ def services_start() -> Services:
     with psycopg.connect(f"postgres://postgres@127.0.0.1:{pg_port}/postgres", autocommit=True) as conn:
         conn.execute("CREATE DATABASE portal_cost")
         conn.execute(f"CREATE ROLE {OBSERVER} SUPERUSER LOGIN")
+        conn.execute(f"CREATE ROLE {SANDBOX_ROLE} SUPERUSER LOGIN")
     with psycopg.connect(f"postgres://postgres@127.0.0.1:{pg_port}/portal_cost", autocommit=True) as conn:
         conn.execute("CREATE EXTENSION pg_stat_statements")
     redis = subprocess.Popen(  # noqa: S603
@@ -141,7 +150,8 @@ def services_start() -> Services:
 @dataclass
 class Reading:
     cpu: dict[str, float]  # process group → CPU seconds so far
-    sql: int
+    sql: int  # the platform's statements
+    sandbox_sql: int
     redis: int
     tasks: dict[str, int]
     connections: dict[str, int]
@@ -167,11 +177,11 @@ class Meter:
                 totals[name] = totals.get(name, 0) + count
         return totals
 
-    def _sql(self) -> int:
+    def _sql(self, role: str) -> int:
         row = self.db.execute(
             "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
-            "WHERE r.rolname <> %s",
-            [OBSERVER],
+            "WHERE r.rolname = %s",
+            [role],
         ).fetchone()
         return int(row[0])
 
@@ -194,9 +204,9 @@ class Meter:
             # The start of each statement, and what it filters on (the columns it reads are long and alike).
             "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) || ' … ' || "
             "coalesce(left(substring(regexp_replace(query, '\\s+', ' ', 'g') from ' (WHERE .*)$'), 110), '') "
-            "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname <> %s "
+            "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'postgres' "
             "ORDER BY calls DESC LIMIT %s",
-            [OBSERVER, limit],
+            [limit],
         ).fetchall()
         return [{"per_unit": round(c / units, 2), "ms_per_unit": round(t / units, 3), "query": q} for c, t, q in rows]
 
@@ -207,19 +217,20 @@ class Meter:
         # Worker statistics travel through the broker: asked for outside the span that is measured.
         tasks = self._tasks() if first else {}
         cpu = {name: tree_cpu(pid) for name, pid in self.groups.items()}
-        sql, commands = self._sql(), self._redis()
-        return Reading(cpu, sql, commands, tasks if first else self._tasks(), self.connections_opened())
+        sql, sandbox_sql, commands = self._sql("postgres"), self._sql(SANDBOX_ROLE), self._redis()
+        return Reading(cpu, sql, sandbox_sql, commands, tasks if first else self._tasks(), self.connections_opened())
 
     @staticmethod
     def per_unit(before: Reading, after: Reading, units: int) -> dict:
         cpu = {k: round((after.cpu[k] - before.cpu[k]) * 1000 / units, 2) for k in after.cpu}
-        platform = sum(v for k, v in cpu.items() if k != "sandbox")
+        platform = sum(v for k, v in cpu.items() if k not in SANDBOX_GROUPS)
         tasks = {k: round((after.tasks.get(k, 0) - before.tasks.get(k, 0)) / units, 2) for k in after.tasks}
         return {
             "cpu_ms": cpu,
             "cpu_ms_platform": round(platform, 2),  # everything but the sandbox (a department's own machine)
             "cpu_ms_total": round(sum(cpu.values()), 2),
             "sql": round((after.sql - before.sql) / units, 1),
+            "sql_sandbox": round((after.sandbox_sql - before.sandbox_sql) / units, 1),
             "redis_commands": round((after.redis - before.redis) / units, 1),
             "celery_tasks": round(sum(tasks.values()), 2),
             "celery_tasks_by_name": {k: v for k, v in tasks.items() if v},
@@ -267,7 +278,7 @@ def _run(services: Services, processes: list[subprocess.Popen]) -> dict:
     from portal.celery import app
 
     users = _world(COUNT + 2)
-    groups = _start(processes, web_port, sandbox_port)
+    groups = _start(processes, web_port, sandbox_port, services.sandbox_database_url)
     import requests
 
     session = requests.Session()
@@ -406,7 +417,9 @@ def _noops(count: int) -> None:
     group(noop.s() for _ in range(count)).apply_async().get(timeout=300)
 
 
-def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int) -> dict[str, int]:
+def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int, sandbox_db: str) -> dict[str, int]:
+    """The platform (portal, 2 workers) and the department sandbox (its server and a worker for its decisions),
+    the sandbox on a database role of its own so that its statements are counted apart."""
     def gunicorn(port: int) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 "--workers", "2", "--threads", "4"]  # fmt: skip
@@ -416,13 +429,16 @@ def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int) 
     commands = {
         "portal": gunicorn(web_port),
         "sandbox": gunicorn(sandbox_port),
-        "worker_1": [*worker, "--hostname", "cost1@%h"],
-        "worker_2": [*worker, "--hostname", "cost2@%h"],
+        "worker_1": [*worker, "-X", "sandbox", "--hostname", "cost1@%h"],
+        "worker_2": [*worker, "-X", "sandbox", "--hostname", "cost2@%h"],
+        "sandbox_worker": [*worker, "-Q", "sandbox", "--hostname", "costsandbox@%h"],
     }
     log = open(ROOT / "var" / "bench-cost.log", "w")  # noqa: SIM115 — closed with the processes
     groups = {}
     for name, command in commands.items():
         env = {**os.environ, "PGAPPNAME": name}  # PostgreSQL's log names who opened each connection
+        if name in SANDBOX_GROUPS:
+            env["DATABASE_URL"] = sandbox_db
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
                                    start_new_session=True)  # fmt: skip
         processes.append(process)
@@ -446,16 +462,18 @@ def _report(result: dict) -> None:
     rows = [("no-op task", result["noop_task"]), ("trivial request", result["trivial_request"]),
             ("new company", result["new_company"]), ("existing company", result["existing_company"])]  # fmt: skip
     groups = list(result["noop_task"]["cpu_ms"])
-    header = ["per unit", *groups, "platform", "sql", "redis", "tasks"]
+    header = ["per unit", *groups, "platform", "sql", "sandbox sql", "redis", "tasks"]
     lines = [header] + [
         [name, *(f"{r['cpu_ms'][g]:.1f}" for g in groups), f"{r['cpu_ms_platform']:.1f}", f"{r['sql']:.0f}",
+         f"{r['sql_sandbox']:.0f}",
          f"{r['redis_commands']:.0f}", f"{r['celery_tasks']:.1f}"]
         for name, r in rows
     ]  # fmt: skip
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     for line in lines:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths, strict=True)))
-    print("CPU in ms per unit (user + system, every process of the group); platform = all but the sandbox.")
+    print("CPU in ms per unit (user + system, every process of the group); platform = all but the sandbox's server "
+          "and worker (a department's own system); sql = the platform's statements.")
     for kind in ("new_company", "existing_company"):
         r = result[kind]
         print(f"{kind}: {r['cpu_ms_platform'] / result['noop_task']['cpu_ms_platform']:.0f}× a no-op task, "

@@ -95,7 +95,7 @@ def receive_filing(request: HttpRequest, code: str) -> JsonResponse:
         # Like a department system that decides at once and calls back before answering the delivery itself.
         decide_later.apply((receipt.pk,))
     elif receipt.times_received == 1 and setting.decision_delay_seconds >= 0:  # negative: never decide (benchmarks)
-        decide_later.apply_async((receipt.pk,), countdown=setting.decision_delay_seconds)
+        decide_later.apply_async((receipt.pk,), countdown=setting.decision_delay_seconds, queue="sandbox")
     return JsonResponse({"reference_no": receipt.reference_no, "received_at": receipt.received_at.isoformat()})
 
 

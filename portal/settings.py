@@ -191,7 +191,11 @@ DEPARTMENT_CODES = [
     "AIC", "NTAX", "LTAX", "PSB", "HRSS", "SI", "HPF", "STATS",
     "PBOC", "COMMERCE", "CUSTOMS", "CIQ", "SAFE", "EPB", "HEALTH", "FIRE",
 ]  # fmt: skip
-CELERY_TASK_QUEUES = [Queue("default")] + [Queue(f"dept.{code.lower()}") for code in DEPARTMENT_CODES]
+# The department sandbox's decisions have a queue of their own: they stand for a department's system, which a
+# deployment (or bench/cost) can run apart from the platform's workers (`-Q sandbox` there, `-X sandbox` here).
+CELERY_TASK_QUEUES = (
+    [Queue("default")] + [Queue(f"dept.{code.lower()}") for code in DEPARTMENT_CODES] + [Queue("sandbox")]
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
