@@ -164,14 +164,27 @@ def ca_crl_current(ca: CertificateAuthority, *, now: dt.datetime | None = None) 
     return bytes(ca.crl_der) if ca.crl_der is not None else None
 
 
-def certificate_status(ca_code: str, serial: str, *, now: dt.datetime | None = None) -> str:
-    """A certificate the platform accepted earlier, checked again (at submit: it may have been revoked since it
-    signed): "good"; "revoked" when the CA's current CRL lists `serial` (hex, as SignatureCheck gives it);
-    "unknown" when no current CRL can be had; "untrusted" when the CA has left the trust list."""
+def crls_current() -> None:
+    """Bring every trusted CA's revocation list up to date (fetching those due) before a submit takes its locks,
+    so that checking the signatures again inside them reads what is kept instead of waiting on a CA's server."""
+    for ca in trusted_cas():
+        ca_crl_current(ca)
+
+
+def certificate_status(ca_code: str, serial: str, *, ca_version: int | None = None,
+                       now: dt.datetime | None = None) -> str:  # fmt: skip
+    """A certificate the platform accepted earlier (against trust list entry `ca_version`), checked again (at
+    submit: it may have been revoked since it signed): "good"; "revoked" when the CA's current CRL lists `serial`
+    (hex, as SignatureCheck gives it); "unknown" when no current CRL can be had; "untrusted" when the CA has left
+    the trust list or its root is no longer the one the certificate was checked against."""
     now = now or timezone.now()
     ca = next((c for c in trusted_cas(now) if c.code == ca_code), None)
     if ca is None:
         return "untrusted"
+    if ca_version is not None and ca_version != ca.version:
+        earlier = CertificateAuthority.objects.filter(code=ca_code, version=ca_version)
+        if earlier.values_list("root_pem", flat=True).first() != ca.root_pem:
+            return "untrusted"  # a new root: the old one's certificates are no longer accepted
     der = ca_crl_current(ca, now=now)
     if der is None:
         return "unknown"

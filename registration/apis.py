@@ -189,6 +189,7 @@ class SignerOut(serializers.Serializer):
     ca = serializers.SerializerMethodField()
     cas = serializers.SerializerMethodField(help_text="the CAs of this signer's signatures (one per CA needed)")
     uncovered = serializers.ListField(child=serializers.CharField(), help_text="departments still to be served")
+    lapsed = serializers.CharField(help_text="why an earlier signature no longer counts (revoked since, CA withdrawn)")
     serial = serializers.SerializerMethodField()
     signing_time = serializers.SerializerMethodField()
 

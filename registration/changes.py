@@ -24,6 +24,7 @@ from departments.filings import filing_release_payload, filings_create, filings_
 from departments.models import Department, Filing, FilingKind, FilingState
 from departments.routing import route
 from departments.selectors import departments_routed, routing_rules_active
+from departments.trust import crls_current
 from forms_engine.compose import items_needed
 from forms_engine.projection import project
 from forms_engine.selectors import CurrentForm, data_item_specs, forms_current
@@ -98,10 +99,15 @@ def change_draft_submit(*, application: Application, user: User) -> Application:
     """Submit a signed change draft: the items are checked again against the record as it is now, every signer
     must have signed exactly that (else PortalError with "signatures.<path>" errors, nothing written), then it goes
     on as `change_submit` would have sent it."""
+    if settings.SIGNATURES_REQUIRED:
+        crls_current()  # any fetch happens before the enterprise is locked
     with transaction.atomic():
         assert application.enterprise_id is not None, "a change registration belongs to an enterprise"
         enterprise = Enterprise.objects.select_for_update().get(pk=application.enterprise_id)
-        application = Application.objects.select_for_update().get(pk=application.pk)
+        locked = Application.objects.select_for_update().filter(pk=application.pk).first()
+        if locked is None:
+            raise StateConflict(_("This draft was deleted."), state="deleted")
+        application = locked
         if application.state != ApplicationState.DRAFT:
             raise StateConflict(_("This application has already been submitted."), state=application.state)
         _change_allowed(enterprise)

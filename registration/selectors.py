@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -209,7 +210,8 @@ def enterprise_current_data(enterprise: Enterprise, exclude: Application | None 
     applications = enterprise.applications.filter(state__in=APPLIED_STATES).exclude(kind=Application.Kind.ARCHIVE_COPY)
     if exclude is not None:
         applications = applications.exclude(pk=exclude.pk)
-    for application in applications.order_by("created_at", "id"):
+    # In the order they reached the departments: a change drafted earlier may be submitted (signed) later.
+    for application in applications.order_by(Coalesce("submitted_at", "created_at"), "id"):
         # Items reopened for a correction hold what is being typed, not what the departments have.
         in_flux = set(application.editable_items) if application.is_awaiting_correction else set()
         data.update({k: v for k, v in application.data.items() if k not in in_flux})
@@ -220,14 +222,16 @@ def enterprise_current_data(enterprise: Enterprise, exclude: Application | None 
 def changes_applied_after(application: Application) -> dict:
     """The items later change registrations of the application's enterprise changed (applied ones, oldest first):
     what a registration filing released late must carry instead of the registration's own values."""
-    later = Application.objects.filter(
+    # In the order they reached the departments: a change drafted earlier may be submitted (signed) later.
+    submitted = Coalesce("submitted_at", "created_at")
+    later = Application.objects.annotate(reached=submitted).filter(
         enterprise_id=application.enterprise_id,
         kind=Application.Kind.CHANGE,
         state__in=(ApplicationState.IN_PROGRESS, ApplicationState.COMPLETED),
-        created_at__gt=application.created_at,
+        reached__gt=application.created_at,
     )
     data: dict = {}
-    for change in later.order_by("created_at", "id"):
+    for change in later.order_by("reached", "id"):
         data.update(change.data)
     return data
 

@@ -19,6 +19,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 
 from departments.filings import filings_create, filings_release, filings_resend_changed
 from departments.models import Department, FilingState
+from departments.trust import crls_current
 from forms_engine.projection import project, referenced_items
 from forms_engine.samples import SAMPLE_REFERENCES, with_issued
 from forms_engine.selectors import data_item_specs, forms_current
@@ -82,7 +83,8 @@ def application_create(
 ) -> Application:
     """A new draft. For an enterprise that already holds a licence, its register data is filled in and locked; only
     its legal representative, liaison or the account that registered it may do this."""
-    if kind not in Application.Kind.values:
+    if kind not in (Application.Kind.NEW_COMPANY, Application.Kind.EXISTING_COMPANY):
+        # A change registration and a copy request have their own ways in (they belong to an enterprise).
         raise PortalError(_("Unknown kind of application."), {"kind": [_("Use new_company or existing_company.")]})
     if not isinstance(data or {}, dict):
         raise PortalError(_("The request has errors; see “errors”."), {"data": [_("Expected an object.")]})
@@ -196,6 +198,8 @@ def application_submit(*, application: Application, user: User) -> Application:
     registration's draft is submitted by `changes.change_draft_submit` instead."""
     if application.kind == Application.Kind.CHANGE:
         raise StateConflict(_("A change registration is submitted from its own page."), state=application.state)
+    if settings.SIGNATURES_REQUIRED:
+        crls_current()  # any fetch happens before the application is locked
     with transaction.atomic():
         application = application_lock(application.pk)
         if application.state not in (ApplicationState.DRAFT, ApplicationState.CORRECTION_REQUESTED):

@@ -45,6 +45,7 @@ class Signer:
     id_number: str
     signatures: list[ApplicationSignature] = field(default_factory=list)
     uncovered: list[str] = field(default_factory=list)  # routed departments none of the signatures serves
+    lapsed: str = ""  # why a signature made earlier no longer counts (revoked since, CA withdrawn)
 
     @property
     def signature(self) -> ApplicationSignature | None:
@@ -153,6 +154,7 @@ def signing_status(application: Application) -> SigningStatus:
     digest = hashlib.sha256(document).hexdigest()
     advice = certificate_advice(checked.routed)
     signers = _with_signatures(application, digest, advice, checked.people)
+    _lapsed(signers, advice)  # shown as not signed, with why, as submit will find them
     earlier = set(application.signatures.exclude(digest=digest).values_list("signer", flat=True))
     stale = [s.path for s in signers if not s.signatures and s.path in earlier]
     return SigningStatus(document, digest, signers, advice, stale)
@@ -162,7 +164,9 @@ def _with_signatures(application: Application, digest: str, advice: CertificateA
     signers = signers_required(application, people)
     current = list(application.signatures.filter(digest=digest).order_by("ca_code"))
     for signer in signers:
-        signer.signatures = [s for s in current if s.signer == signer.path]
+        # The person, not only the place in the form: a change's document does not name who signs it, and the
+        # legal representative at `legal_rep` may have changed since someone else signed there.
+        signer.signatures = [s for s in current if s.signer == signer.path and s.id_number == signer.id_number]
         signer.uncovered = uncovered_departments([s.ca_code for s in signer.signatures], advice)
     return signers
 
@@ -208,7 +212,7 @@ def _lapsed(signers: list[Signer], advice: CertificateAdvice) -> dict[str, str]:
     for signer in signers:
         kept = []
         for signature in signer.signatures:
-            status = certificate_status(signature.ca_code, signature.serial)
+            status = certificate_status(signature.ca_code, signature.serial, ca_version=signature.ca_version)
             if status == "good":
                 kept.append(signature)
             elif status == "revoked":
@@ -223,6 +227,7 @@ def _lapsed(signers: list[Signer], advice: CertificateAdvice) -> dict[str, str]:
                 why[signer.path] = _("Whether %(name)s's certificate has been revoked cannot be checked now; try "
                                      "again later.") % {"name": signer.name}  # fmt: skip
         if len(kept) != len(signer.signatures):
+            signer.lapsed = why[signer.path]
             signer.signatures = kept
             signer.uncovered = uncovered_departments([s.ca_code for s in kept], advice)
     return why

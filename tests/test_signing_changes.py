@@ -222,3 +222,71 @@ def test_a_correction_saved_in_the_page_asks_for_signatures_then_is_sent(world, 
 
     assert "Corrections sent" in sent.content.decode()
     assert Application.objects.get(pk=application_id).state != "correction_requested"
+
+
+def test_a_signature_counts_only_for_the_person_who_made_it_not_the_place_in_the_form(world, signing):
+    # A change's document names the items, not the people: when the legal representative changes between signing and
+    # submit, the signature made at `legal_rep` by the outgoing one does not count for the incoming one.
+    api, clerks = world
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    phone_change = change(api, signing, {"phone": "0769-22998877"}).json()["id"]
+    assert sign(api, phone_change, "legal_rep", CHEN).status_code == 201
+    assert sign(api, phone_change, "investors.1", LI).status_code == 201
+    new_rep = {**signing.data["legal_rep"], "name": WANG[0], "id_number": WANG[1]}
+    rep_change = change(api, signing, {"legal_rep": new_rep}).json()["id"]
+    for signer, holder in (("legal_rep", WANG), ("investors.0", CHEN), ("investors.1", LI)):
+        assert sign(api, rep_change, signer, holder).status_code == 201  # 陈志明 now signs as an investor
+    assert api.post(f"/applications/{rep_change}/submit").status_code == 200
+    assert Api(clerks["AIC"]).post(f"/filings/{filing(rep_change, 'AIC').pk}/approve").status_code == 200
+
+    status = api.get(f"/applications/{phone_change}/signing").json()
+    refused = api.post(f"/applications/{phone_change}/submit")
+
+    assert status["signers"][0]["name"] == WANG[0] and not status["signers"][0]["signed"]
+    # 王建国 signs as the legal representative; 陈志明, now only an investor, signs at his new place too.
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"signatures.legal_rep", "signatures.investors.0"}
+    assert not EnterpriseChange.objects.filter(application_id=phone_change).exists()
+
+
+def test_the_later_submitted_of_two_changes_is_the_current_record(world, signing):
+    # Drafted first, submitted last: its value is what the departments heard last, so it is the current one.
+    api, _clerks = world
+    first = change(api, signing, {"bank_account": "44001234567890"})  # a department's item, not the register's
+    assert first.status_code == 201, first.json()
+    second = change(api, signing, {"bank_account": "44009999999999"}).json()["id"]
+    for change_id in (second, first.json()["id"]):
+        for signer, holder in (("legal_rep", CHEN), ("investors.1", LI)):
+            assert sign(api, change_id, signer, holder).status_code == 201
+        assert api.post(f"/applications/{change_id}/submit").status_code == 200, change_id
+
+    from registration.selectors import enterprise_current_data
+
+    assert enterprise_current_data(signing)["bank_account"] == "44001234567890"
+
+
+def test_a_signature_whose_certificate_was_revoked_since_shows_as_to_sign_again(world, signing):
+    from departments.ca_sandbox import sandbox_revoke
+    from departments.models import CertificateAuthority
+    from departments.trust import ca_crl_refresh
+
+    api, _clerks = world
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    change_id = change(api, signing, {"phone": "0769-22998877"}).json()["id"]
+    document = base64.b64decode(api.get(f"/applications/{change_id}/signing").json()["document"])
+    chen = sandbox_certificate_issue(ca_code="NETCA", holder=CHEN[0], id_number=CHEN[1])
+    cms = base64.b64encode(sandbox_sign(chen, document)).decode()
+    assert api.post(f"/applications/{change_id}/signatures", {"signer": "legal_rep", "cms": cms}).status_code == 201
+    sandbox_revoke(chen)
+    ca_crl_refresh(CertificateAuthority.objects.get(code="NETCA", is_active=True))
+
+    legal_rep = api.get(f"/applications/{change_id}/signing").json()["signers"][0]
+
+    assert not legal_rep["signed"] and "revoked after signing" in legal_rep["lapsed"]
+
+
+def test_an_application_of_a_kind_that_belongs_to_an_enterprise_cannot_be_created_directly(world):
+    api, _clerks = world
+    for kind in ("change", "archive_copy"):
+        response = api.post("/applications", {"kind": kind, "data": {}})
+        assert response.status_code == 400 and "kind" in response.json()["errors"]
