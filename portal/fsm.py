@@ -16,12 +16,20 @@ class StateMachineModel(ConcurrentTransitionMixin):
     other fails with "Direct state modification is not allowed". Here only this instance's held value is set
     aside, so the descriptor takes the fresh one, and the protection of every other instance stays as it is."""
 
-    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+    def refresh_from_db(self, using: Any = None, fields: Any = None, from_queryset: Any = None) -> None:
+        if fields is None:
+            # Every loaded field in one query, as Django does for an instance with deferred fields; the state
+            # among them, so that it is read together with the rest (never a second, later read).
+            deferred = self.get_deferred_fields()
+            fields = [f.attname for f in self._meta.concrete_fields if f.attname not in deferred]
         protected = self._get_protected_fsm_fields()
+        # The state is always read with what was asked for: ConcurrentTransitionMixin reads it as each instance is
+        # made, so leaving it out would only read it in a second query.
+        fields = [*fields, *(name for name in protected if name not in fields)]
         held = {name: self.__dict__.pop(name) for name in protected if name in self.__dict__}
         try:
-            models.Model.refresh_from_db(self, *args, **kwargs)
+            models.Model.refresh_from_db(self, using=using, fields=fields, from_queryset=from_queryset)
         finally:
             for name, value in held.items():
-                self.__dict__.setdefault(name, value)  # not refreshed (other fields asked for, or the row is gone)
-        self._update_initial_state()
+                self.__dict__.setdefault(name, value)  # the row is gone: the instance keeps what it held
+        self._update_initial_state()  # the state read is the one a save must still find
