@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.pipeline import PASSWORD, _free_port
+from bench.pipeline import PASSWORD, _free_port, gunicorn_command, wait_ready, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = int(os.environ.get("BENCH_COST_REGISTRATIONS", "20"))
@@ -83,17 +83,9 @@ class Services:
     redis: subprocess.Popen
     redis_port: int
 
-    @property
-    def database_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.pg_port}/portal_cost"
-
-    @property
-    def sandbox_database_url(self) -> str:
-        return f"postgres://{SANDBOX_ROLE}@127.0.0.1:{self.pg_port}/portal_cost"
-
-    @property
-    def observer_url(self) -> str:
-        return f"postgres://{OBSERVER}@127.0.0.1:{self.pg_port}/portal_cost"
+    def url(self, role: str = "postgres") -> str:
+        """The run's database, as `role` (postgres: the platform; SANDBOX_ROLE; OBSERVER: the bench itself)."""
+        return f"postgres://{role}@127.0.0.1:{self.pg_port}/portal_cost"
 
     @property
     def redis_url(self) -> str:
@@ -166,7 +158,7 @@ class Meter:
 
         self.groups = {**groups, "postgresql": services.postmaster(), "redis": services.redis.pid}
         self.pg_log = services.pg_dir / "log"
-        self.db = psycopg.connect(services.observer_url, autocommit=True)
+        self.db = psycopg.connect(services.url(OBSERVER), autocommit=True)
         self.redis = redis.Redis.from_url(services.redis_url)
         self.app = app
 
@@ -262,7 +254,7 @@ def main() -> None:
 def _run(services: Services, processes: list[subprocess.Popen]) -> dict:
     web_port, sandbox_port = _free_port(), _free_port()
     os.environ.update(
-        DATABASE_URL=services.database_url, REDIS_URL=services.redis_url, DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=services.url(), REDIS_URL=services.redis_url, DJANGO_SETTINGS_MODULE="portal.settings",
         SIGNATURES_REQUIRED="false", PORTAL_BASE_URL=f"http://127.0.0.1:{web_port}",
         DEPARTMENT_SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}/sandbox", DEBUG="false", LOG_LEVEL="WARNING",
         SWEEP_INTERVAL_SECONDS="3600",
@@ -278,7 +270,7 @@ def _run(services: Services, processes: list[subprocess.Popen]) -> dict:
     from portal.celery import app
 
     users = _world(COUNT + 2)
-    groups = _start(processes, web_port, sandbox_port, services.sandbox_database_url)
+    groups = _start(processes, web_port, sandbox_port, services.url(SANDBOX_ROLE))
     import requests
 
     session = requests.Session()
@@ -420,15 +412,10 @@ def _noops(count: int) -> None:
 def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int, sandbox_db: str) -> dict[str, int]:
     """The platform (portal, 2 workers) and the department sandbox (its server and a worker for its decisions),
     the sandbox on a database role of its own so that its statements are counted apart."""
-    def gunicorn(port: int) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--threads", "4"]  # fmt: skip
-
-    worker = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency", "4",
-              "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
+    worker = worker_command(4)
     commands = {
-        "portal": gunicorn(web_port),
-        "sandbox": gunicorn(sandbox_port),
+        "portal": gunicorn_command(web_port),
+        "sandbox": gunicorn_command(sandbox_port),
         "worker_1": [*worker, "-X", "sandbox", "--hostname", "cost1@%h"],
         "worker_2": [*worker, "-X", "sandbox", "--hostname", "cost2@%h"],
         "sandbox_worker": [*worker, "-Q", "sandbox", "--hostname", "costsandbox@%h"],
@@ -443,18 +430,7 @@ def _start(processes: list[subprocess.Popen], web_port: int, sandbox_port: int, 
                                    start_new_session=True)  # fmt: skip
         processes.append(process)
         groups[name] = process.pid
-    import requests
-
-    from portal.tasks import ping
-
-    for port in (web_port, sandbox_port):
-        for _ in range(120):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.25)
-    ping.delay().get(timeout=60)
+    wait_ready((web_port, sandbox_port))
     return groups
 
 

@@ -153,31 +153,26 @@ def _drafts(count: int) -> list[tuple[int, str]]:
     return drafts
 
 
-def _start(web_port: int, sandbox_port: int) -> list[subprocess.Popen]:
-    def gunicorn(port: int) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--threads", "4"]  # fmt: skip
+def worker_command(threads: int | str) -> list[str]:
+    """A Celery worker with a thread pool: delivery waits on department systems (I/O), so each process runs a few
+    threads."""
+    return [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency",
+            str(threads), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
 
-    log = open(ROOT / "var" / "bench-pipeline.log", "w")  # noqa: SIM115 — closed with the process
-    # Two worker processes. Delivery waits on department systems (I/O), so each process runs a few threads.
-    worker = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency",
-              os.environ.get("BENCH_WORKER_THREADS", "4"), "--loglevel", "WARNING", "--without-gossip",
-              "--without-mingle"]  # fmt: skip
-    commands = [
-        gunicorn(web_port),
-        gunicorn(sandbox_port),
-        [*worker, "--hostname", "bench1@%h"],
-        [*worker, "--hostname", "bench2@%h"],
-    ]
-    processes = [
-        subprocess.Popen(c, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
-        for c in commands
-    ]
+
+def gunicorn_command(port: int) -> list[str]:
+    """The portal under gunicorn, 2 workers × 4 threads, on `port`."""
+    return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", "--threads", "4"]  # fmt: skip
+
+
+def wait_ready(ports: tuple[int, ...]) -> None:
+    """Until each server on `ports` answers `GET /healthz` (30 s at most each) and a worker runs a task."""
     import requests
 
     from portal.tasks import ping
 
-    for port in (web_port, sandbox_port):
+    for port in ports:
         for _ in range(120):
             try:
                 requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -185,6 +180,22 @@ def _start(web_port: int, sandbox_port: int) -> list[subprocess.Popen]:
             except requests.RequestException:
                 time.sleep(0.25)
     ping.delay().get(timeout=60)
+
+
+def _start(web_port: int, sandbox_port: int) -> list[subprocess.Popen]:
+    log = open(ROOT / "var" / "bench-pipeline.log", "w")  # noqa: SIM115 — closed with the process
+    worker = worker_command(os.environ.get("BENCH_WORKER_THREADS", "4"))
+    commands = [
+        gunicorn_command(web_port),
+        gunicorn_command(sandbox_port),
+        [*worker, "--hostname", "bench1@%h"],
+        [*worker, "--hostname", "bench2@%h"],
+    ]
+    processes = [
+        subprocess.Popen(c, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+        for c in commands
+    ]
+    wait_ready((web_port, sandbox_port))
     return processes
 
 
