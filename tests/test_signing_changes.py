@@ -35,6 +35,16 @@ def sign(api, application_id, signer, holder, ca="GDCA"):
     return api.post(f"/applications/{application_id}/signatures", {"signer": signer, "cms": cms})
 
 
+FOUNDERS = (("legal_rep", CHEN), ("investors.1", LI))  # who signs the trader's forms as registered
+
+
+def sign_all(api, application_id, people=FOUNDERS):
+    """Each of `people` ((place in the form, (name, ID number))) signs; every signature is taken."""
+    for signer, holder in people:
+        signed = sign(api, application_id, signer, holder)
+        assert signed.status_code == 201, (signer, signed.json())
+
+
 def test_a_change_waits_as_a_draft_until_everyone_named_has_signed_it(world, signing):
     api, clerks = world
     api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -94,8 +104,7 @@ def test_a_signed_change_is_void_once_the_record_moves_under_it(world, signing):
     api, _clerks = world
     api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     change_id = change(api, signing, {"phone": "0769-22998877"}).json()["id"]
-    assert sign(api, change_id, "legal_rep", CHEN).status_code == 201
-    assert sign(api, change_id, "investors.1", LI).status_code == 201
+    sign_all(api, change_id)
     signing.data = {**signing.data, "phone": "0769-22001100"}  # the register moved (another change, the feed)
     signing.save()
 
@@ -139,8 +148,7 @@ def test_corrected_data_is_signed_again_before_it_is_sent(world, settings):
     settings.SIGNATURES_REQUIRED = True
     created = api.post("/applications", {"kind": "new_company", "data": sample("electronics_trader")})
     application_id = created.json()["id"]
-    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
-    assert sign(api, application_id, "investors.1", LI).status_code == 201
+    sign_all(api, application_id)
     assert api.post(f"/applications/{application_id}/submit").status_code == 200
     asked = Api(clerks["AIC"]).post(
         f"/filings/{filing(application_id, 'AIC').pk}/request-correction",
@@ -152,8 +160,7 @@ def test_corrected_data_is_signed_again_before_it_is_sent(world, settings):
     refused = api.post(f"/applications/{application_id}/submit")
     assert refused.status_code == 400
     assert "signed an earlier version" in refused.json()["errors"]["signatures.legal_rep"][0]
-    assert sign(api, application_id, "legal_rep", CHEN).status_code == 201
-    assert sign(api, application_id, "investors.1", LI).status_code == 201
+    sign_all(api, application_id)
     resent = api.post(f"/applications/{application_id}/submit")
 
     assert resent.status_code == 200, resent.json()
@@ -202,8 +209,7 @@ def test_a_correction_saved_in_the_page_asks_for_signatures_then_is_sent(world, 
     settings.CA_SANDBOX = True
     created = api.post("/applications", {"kind": "new_company", "data": sample("electronics_trader")})
     application_id = created.json()["id"]
-    for signer, holder in (("legal_rep", CHEN), ("investors.1", LI)):
-        assert sign(api, application_id, signer, holder).status_code == 201
+    sign_all(api, application_id)
     assert api.post(f"/applications/{application_id}/submit").status_code == 200
     Api(clerks["AIC"]).post(f"/filings/{filing(application_id, 'AIC').pk}/request-correction",
                             {"items": ["phone"], "reason": "电话无法接通"})  # fmt: skip
@@ -230,12 +236,10 @@ def test_a_signature_counts_only_for_the_person_who_made_it_not_the_place_in_the
     api, clerks = world
     api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     phone_change = change(api, signing, {"phone": "0769-22998877"}).json()["id"]
-    assert sign(api, phone_change, "legal_rep", CHEN).status_code == 201
-    assert sign(api, phone_change, "investors.1", LI).status_code == 201
+    sign_all(api, phone_change)
     new_rep = {**signing.data["legal_rep"], "name": WANG[0], "id_number": WANG[1]}
     rep_change = change(api, signing, {"legal_rep": new_rep}).json()["id"]
-    for signer, holder in (("legal_rep", WANG), ("investors.0", CHEN), ("investors.1", LI)):
-        assert sign(api, rep_change, signer, holder).status_code == 201  # 陈志明 now signs as an investor
+    sign_all(api, rep_change, (("legal_rep", WANG), ("investors.0", CHEN), ("investors.1", LI)))  # 陈志明: investor
     assert api.post(f"/applications/{rep_change}/submit").status_code == 200
     assert Api(clerks["AIC"]).post(f"/filings/{filing(rep_change, 'AIC').pk}/approve").status_code == 200
 
@@ -256,8 +260,7 @@ def test_the_later_submitted_of_two_changes_is_the_current_record(world, signing
     assert first.status_code == 201, first.json()
     second = change(api, signing, {"bank_account": "44009999999999"}).json()["id"]
     for change_id in (second, first.json()["id"]):
-        for signer, holder in (("legal_rep", CHEN), ("investors.1", LI)):
-            assert sign(api, change_id, signer, holder).status_code == 201
+        sign_all(api, change_id)
         assert api.post(f"/applications/{change_id}/submit").status_code == 200, change_id
 
     from registration.selectors import enterprise_current_data
