@@ -171,14 +171,21 @@ def crls_current() -> None:
         ca_crl_current(ca)
 
 
-def certificate_status(ca_code: str, serial: str, *, ca_version: int | None = None,
-                       now: dt.datetime | None = None) -> str:  # fmt: skip
+def certificate_status(
+    ca_code: str,
+    serial: str,
+    *,
+    ca_version: int | None = None,
+    now: dt.datetime | None = None,
+    cas: list[CertificateAuthority] | None = None,
+) -> str:
     """A certificate the platform accepted earlier (against trust list entry `ca_version`), checked again (at
     submit: it may have been revoked since it signed): "good"; "revoked" when the CA's current CRL lists `serial`
     (hex, as SignatureCheck gives it); "unknown" when no current CRL can be had; "untrusted" when the CA has left
-    the trust list or its root is no longer the one the certificate was checked against."""
+    the trust list or its root is no longer the one the certificate was checked against. `cas`: the trust list as
+    `trusted_cas(now)` gives it, when the caller checks several certificates and has read it once."""
     now = now or timezone.now()
-    ca = next((c for c in trusted_cas(now) if c.code == ca_code), None)
+    ca = next((c for c in (cas if cas is not None else trusted_cas(now)) if c.code == ca_code), None)
     if ca is None:
         return "untrusted"
     if ca_version is not None and ca_version != ca.version:

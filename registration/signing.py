@@ -20,6 +20,7 @@ from departments.trust import (
     certificate_advice,
     certificate_status,
     signature_check,
+    trusted_cas,
     uncovered_departments,
 )
 from forms_engine.display import english
@@ -209,10 +210,11 @@ def _lapsed(signers: list[Signer], advice: CertificateAdvice) -> dict[str, str]:
     """Signatures that no longer count at submit, taken off their signers: the certificate was revoked after it
     signed, its CA left the trust list, or its revocation status cannot be checked now. Signer path → why."""
     why = {}
+    cas = trusted_cas()  # read once for every signature
     for signer in signers:
         kept = []
         for signature in signer.signatures:
-            status = certificate_status(signature.ca_code, signature.serial, ca_version=signature.ca_version)
+            status = certificate_status(signature.ca_code, signature.serial, ca_version=signature.ca_version, cas=cas)
             if status == "good":
                 kept.append(signature)
             elif status == "revoked":
