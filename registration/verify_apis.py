@@ -12,13 +12,13 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from forms_engine.canonical import compact
 from forms_engine.validators import uscc_problem
 from portal.errors import PortalError
 from portal.pagination import list_schema, paginated
+from portal.throttle import ExactRateThrottle
 
 from .models import Institution
 from .selectors import enterprise_access_log, enterprise_for
@@ -56,8 +56,8 @@ class HasVerifyScope(BasePermission):
         return isinstance(request.user, Institution) and "verify" in request.user.scopes
 
 
-class PerKeyThrottle(SimpleRateThrottle):
-    """VERIFY_RATE per institution key, counted in the cache (Redis in production, shared by every process)."""
+class PerKeyThrottle(ExactRateThrottle):
+    """VERIFY_RATE per institution key, counted exactly in Redis (shared by every process) in production."""
 
     scope = "verify"
 
