@@ -1,12 +1,14 @@
-"""Generic database helpers: fast bulk inserts for generated data (demo history, benchmarks)."""
+"""Generic database helpers: fast bulk inserts for generated data (demo history, benchmarks), and inserts that
+concurrent requests commit together (the verification access log)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 
 
 def rows_insert(model: type, rows: list[dict[str, Any]]) -> list[int]:
@@ -61,3 +63,55 @@ def rows_insert(model: type, rows: list[dict[str, Any]]) -> list[int]:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *values(row)))
         return ids
+
+
+class GroupCommit:
+    """Durable inserts shared between the threads of a process: each caller returns once its row is committed,
+    and rows that arrive while a commit is under way go together in the next one (one INSERT, one commit, one
+    write-ahead-log flush for all). The first waiting caller writes the batch on its own connection (a leader,
+    as PostgreSQL's group commit works) so no background thread or extra connection is needed, and nothing is
+    held in memory that a dying process could lose: a caller whose row is not committed has not answered yet.
+    With one request per process (gunicorn sync workers) every batch has one row, as a plain `create` would.
+
+    `write(row)` raises what the insert of its batch raised (every caller of that batch gets the error)."""
+
+    def __init__(self, model: type[models.Model], *, limit: int = 500):
+        self.model, self.limit = model, limit
+        self._turn = threading.Condition()
+        self._pending: list[_Waiting] = []
+        self._writing = False
+
+    def write(self, row: models.Model) -> None:
+        mine = _Waiting(row)
+        with self._turn:
+            self._pending.append(mine)
+            while not mine.done and self._writing:
+                self._turn.wait()
+            if mine.done:
+                return mine.result()
+            self._writing = True  # this caller leads: its row and every one queued before the lock was free
+            batch, self._pending = self._pending[: self.limit], self._pending[self.limit :]
+        error: BaseException | None = None
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                self.model.objects.bulk_create([w.row for w in batch])  # type: ignore[attr-defined]
+        except BaseException as raised:  # noqa: BLE001 — handed to every caller of the batch, then raised
+            error = raised
+        with self._turn:
+            for waiting in batch:
+                waiting.done, waiting.error = True, error
+            self._writing = False
+            self._turn.notify_all()
+        return mine.result()
+
+
+class _Waiting:
+    __slots__ = ("done", "error", "row")
+
+    def __init__(self, row: models.Model):
+        self.row, self.done = row, False
+        self.error: BaseException | None = None
+
+    def result(self) -> None:
+        if self.error is not None:
+            raise self.error

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from departments.models import Filing
+from portal.bulk import GroupCommit
 from portal.calendar import beijing_date
 
 from .models import AccessLogEntry, Enterprise, Institution
@@ -176,8 +177,15 @@ def register_facts(uscc: str) -> dict[str, Any] | None:
     return facts
 
 
+# The lookups a process answers at the same moment are committed together (one INSERT and one log flush for all);
+# each request still answers only after its own row is committed.
+_access_log = GroupCommit(AccessLogEntry)
+
+
 def access_log_write(*, institution: Institution, uscc: str, purpose: str, status: int) -> None:
-    """One lookup in the access log. `uscc` is canonical; a malformed code (answered 400) is kept as far as the
-    column holds it, and a purpose too long for the column was refused with 400 before it got here, so the
-    refusal is logged with the part that fits."""
-    AccessLogEntry.objects.create(institution=institution, uscc=uscc[:40], purpose=purpose[:200], status=status)
+    """One lookup in the access log, committed before this returns (the answer is sent after it: no lookup goes
+    unlogged, even if the process dies right after answering). `uscc` is canonical; a malformed code (answered
+    400) is kept as far as the column holds it, and a purpose too long for the column was refused with 400 before
+    it got here, so the refusal is logged with the part that fits."""
+    row = AccessLogEntry(institution=institution, uscc=uscc[:40], purpose=purpose[:200], status=status)
+    _access_log.write(row)
