@@ -75,7 +75,9 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
     for e in events:
         by_stream.setdefault(_stream(e.get("application_id"), e["obj_type"], e["obj_id"]), []).append(e)
     written: list[AuditEvent] = []
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint (two statements per call): an error here must undo the caller's
+    # change with it anyway, as the event exists exactly when the change does.
+    with transaction.atomic(savepoint=False):
         for stream, items in by_stream.items():
             head = _head(stream)
             rows = []
