@@ -157,7 +157,7 @@ def _filing_decide(
         registration.application_lock(Filing.objects.values_list("application_id", flat=True).get(pk=filing_id))
         filing = (
             Filing.objects.select_for_update(of=("self",))  # form_version is an outer join: lock the filing only
-            .select_related("department", "application", "form_version")
+            .select_related("department", "application__enterprise", "application__applicant", "form_version")
             .get(pk=filing_id)
         )
         if round is not None:

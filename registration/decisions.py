@@ -40,7 +40,8 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
     """What a department's decision means for the application: the licence (AIC approves a registration), a
     refusal, a correction request, released prerequisites, completion, a change applied (AIC approves a change).
     Called through `departments.ports` in the deciding transaction, with the application locked."""
-    application = Application.objects.select_related("applicant", "enterprise").get(pk=filing.application_id)
+    # The deciding transaction locked the application, then read the filing with it: that read is current.
+    application = filing.application
     code = filing.department.code
     if filing.kind == FilingKind.CHANGE_REVIEW:
         change_after_review(application=application, filing=filing, actor=actor)
@@ -69,7 +70,7 @@ def application_after_filing_decision(*, filing: Filing, actor: User | None) -> 
         return
     if filing.state == FilingState.APPROVED:
         held = None
-        if application.kind == Application.Kind.CHANGE:
+        if application.kind == Application.Kind.CHANGE and application.enterprise is not None:
             held = enterprise_filings_held(application.enterprise, exclude=application)
         filings_release(application=application, data=lambda: projection_data(application), held=held)
         application_complete_if_done(application, actor)
