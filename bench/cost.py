@@ -142,7 +142,8 @@ def services_start() -> Services:
 @dataclass
 class Reading:
     cpu: dict[str, float]  # process group → CPU seconds so far
-    sql: int  # the platform's statements
+    sql: int  # the statements the platform's processes sent
+    sql_nested: int  # the foreign-key checks PostgreSQL ran for them
     sandbox_sql: int
     redis: int
     tasks: dict[str, int]
@@ -169,11 +170,13 @@ class Meter:
                 totals[name] = totals.get(name, 0) + count
         return totals
 
-    def _sql(self, role: str) -> int:
+    def _sql(self, role: str, sent: bool = True) -> int:
+        """Statements run as `role`: those its processes sent, or (sent=False) the foreign-key checks PostgreSQL
+        ran itself for the rows they wrote (`SELECT 1 FROM ONLY … FOR KEY SHARE OF x`, which it counts too)."""
         row = self.db.execute(
             "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
-            "WHERE r.rolname = %s",
-            [role],
+            "WHERE r.rolname = %s AND (query LIKE '%% FROM ONLY %% FOR KEY SHARE OF x') <> %s",
+            [role, sent],
         ).fetchone()
         return int(row[0])
 
@@ -194,10 +197,13 @@ class Meter:
         """The statements executed most since the last reset, per unit: where the SQL count comes from."""
         rows = self.db.execute(
             # The start of each statement, and what it filters on (the columns it reads are long and alike).
-            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) || ' … ' || "
-            "coalesce(left(substring(regexp_replace(query, '\\s+', ' ', 'g') from ' (WHERE .*)$'), 110), '') "
-            "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'postgres' "
-            "ORDER BY calls DESC LIMIT %s",
+            # Savepoints have a name each: counted together.
+            "SELECT sum(calls), sum(total_exec_time), q FROM (SELECT calls, total_exec_time, "
+            "regexp_replace(left(regexp_replace(query, '\\s+', ' ', 'g'), 90), '(SAVEPOINT) \\S+', '\\1 …') "
+            "|| ' … ' || "
+            "coalesce(left(substring(regexp_replace(query, '\\s+', ' ', 'g') from ' (WHERE .*)$'), 110), '') AS q "
+            "FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'postgres'"
+            ") t GROUP BY q ORDER BY 1 DESC LIMIT %s",
             [limit],
         ).fetchall()
         return [{"per_unit": round(c / units, 2), "ms_per_unit": round(t / units, 3), "query": q} for c, t, q in rows]
@@ -209,8 +215,10 @@ class Meter:
         # Worker statistics travel through the broker: asked for outside the span that is measured.
         tasks = self._tasks() if first else {}
         cpu = {name: tree_cpu(pid) for name, pid in self.groups.items()}
-        sql, sandbox_sql, commands = self._sql("postgres"), self._sql(SANDBOX_ROLE), self._redis()
-        return Reading(cpu, sql, sandbox_sql, commands, tasks if first else self._tasks(), self.connections_opened())
+        sql, nested, sandbox_sql = self._sql("postgres"), self._sql("postgres", False), self._sql(SANDBOX_ROLE)
+        commands = self._redis()
+        return Reading(cpu, sql, nested, sandbox_sql, commands, tasks if first else self._tasks(),
+                       self.connections_opened())  # fmt: skip
 
     @staticmethod
     def per_unit(before: Reading, after: Reading, units: int) -> dict:
@@ -222,6 +230,7 @@ class Meter:
             "cpu_ms_platform": round(platform, 2),  # everything but the sandbox (a department's own machine)
             "cpu_ms_total": round(sum(cpu.values()), 2),
             "sql": round((after.sql - before.sql) / units, 1),
+            "sql_nested": round((after.sql_nested - before.sql_nested) / units, 1),
             "sql_sandbox": round((after.sandbox_sql - before.sandbox_sql) / units, 1),
             "redis_commands": round((after.redis - before.redis) / units, 1),
             "celery_tasks": round(sum(tasks.values()), 2),
@@ -438,10 +447,10 @@ def _report(result: dict) -> None:
     rows = [("no-op task", result["noop_task"]), ("trivial request", result["trivial_request"]),
             ("new company", result["new_company"]), ("existing company", result["existing_company"])]  # fmt: skip
     groups = list(result["noop_task"]["cpu_ms"])
-    header = ["per unit", *groups, "platform", "sql", "sandbox sql", "redis", "tasks"]
+    header = ["per unit", *groups, "platform", "sql", "+fk", "sandbox sql", "redis", "tasks"]
     lines = [header] + [
         [name, *(f"{r['cpu_ms'][g]:.1f}" for g in groups), f"{r['cpu_ms_platform']:.1f}", f"{r['sql']:.0f}",
-         f"{r['sql_sandbox']:.0f}",
+         f"{r['sql_nested']:.0f}", f"{r['sql_sandbox']:.0f}",
          f"{r['redis_commands']:.0f}", f"{r['celery_tasks']:.1f}"]
         for name, r in rows
     ]  # fmt: skip
@@ -449,7 +458,8 @@ def _report(result: dict) -> None:
     for line in lines:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths, strict=True)))
     print("CPU in ms per unit (user + system, every process of the group); platform = all but the sandbox's server "
-          "and worker (a department's own system); sql = the platform's statements.")
+          "and worker (a department's own system); sql = the statements the platform sent; +fk = those PostgreSQL ran "
+          "inside them (foreign-key checks).")
     for kind in ("new_company", "existing_company"):
         r = result[kind]
         print(f"{kind}: {r['cpu_ms_platform'] / result['noop_task']['cpu_ms_platform']:.0f}× a no-op task, "

@@ -273,7 +273,8 @@ def filing_deliver(*, filing_id: int) -> str:
     now = timezone.now()
     if not _claim(filing_id, now):
         return "skipped"
-    filing = Filing.objects.select_related("department", "form_version").get(pk=filing_id)
+    # The application comes in the same read: its signature evidence goes with a registration's delivery.
+    filing = Filing.objects.select_related("department", "form_version", "application").get(pk=filing_id)
     delivery = Delivery(
         filing_id=filing.pk,
         department=filing.department.code,
