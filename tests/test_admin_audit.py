@@ -240,3 +240,29 @@ def test_every_admin_is_audited():
         if model._meta.app_label in PROJECT_APPS:
             assert type(model_admin).__bases__[0] is AuditedAdmin, model._meta.label
             assert type(model_admin).__module__ != "portal.admin_audit", model._meta.label
+
+
+def test_events_written_together_chain_in_their_order_and_read_back_as_written(applicant):
+    # PostgreSQL writes a stream's events and moves its head in one statement; SQLite as Django writes them.
+    from portal.audit import audit_record_many
+    from portal.models import AuditChainHead
+
+    written = audit_record_many([
+        {"action": "application.submitted", "obj_type": "application", "obj_id": 7, "application_id": 7,
+         "actor": applicant, "after": {"state": "submitted", "名称": "东莞市华信电子贸易有限公司"}},
+        {"action": "filing.released", "obj_type": "filing", "obj_id": 70, "application_id": 7, "actor_label": "AIC",
+         "before": None, "after": {"state": "queued", "items": [1, 2.5, None, True]}},
+        {"action": "filing.released", "obj_type": "filing", "obj_id": 71, "application_id": 7, "message": "第二"},
+        {"action": "user.signed_in", "obj_type": "user", "obj_id": applicant.pk, "actor": applicant},
+    ])  # fmt: skip
+
+    assert all(e.pk for e in written)
+    stream = list(AuditEvent.objects.filter(stream="application:7").order_by("id"))
+    assert [e.pk for e in stream] == [e.pk for e in written[:3]]
+    assert [e.prev_hash for e in stream[1:]] == [e.hash for e in stream[:-1]]
+    assert AuditChainHead.objects.get(stream="application:7").last_hash == stream[-1].hash
+    assert stream[0].after == {"state": "submitted", "名称": "东莞市华信电子贸易有限公司"} and stream[0].actor == applicant
+    assert stream[1].before is None and stream[1].after == {"state": "queued", "items": [1, 2.5, None, True]}
+    assert stream[1].actor_label == "AIC" and stream[2].message == "第二"
+    assert AuditEvent.objects.filter(before__isnull=True, pk=stream[1].pk).exists()  # SQL NULL, not JSON null
+    assert audit_chain_verify() is None
