@@ -139,6 +139,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Behind a pooler in transaction mode (PgBouncer) a server-side cursor, which `.iterator()` opens, would outlive the
+# transaction it is bound to: such a deployment turns them off (Django then reads those results in chunks).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded mode has a web server and a Celery worker writing to one file: WAL lets readers go on while a
     # writer commits, IMMEDIATE takes the write lock at BEGIN so two writers queue instead of failing mid-way.

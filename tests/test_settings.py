@@ -98,3 +98,13 @@ def test_unknown_environment_name_fails_loudly(tmp_path):
 
     assert result.returncode != 0
     assert "DJANGO_ENV='prod'" in result.stderr
+
+
+def test_server_side_cursors_can_be_turned_off_for_a_pooler_in_transaction_mode(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings as s; " \
+        "print(s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"  # fmt: skip
+    url = "postgres://portal@pgbouncer.internal:6432/portal"
+
+    assert run(code, PORTAL_VAR_DIR=str(tmp_path), DATABASE_URL=url).stdout.strip() == "False"
+    turned_off = run(code, PORTAL_VAR_DIR=str(tmp_path), DATABASE_URL=url, DB_DISABLE_SERVER_SIDE_CURSORS="true")
+    assert turned_off.stdout.strip() == "True", turned_off.stderr
