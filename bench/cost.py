@@ -206,7 +206,9 @@ class Meter:
             ") t GROUP BY q ORDER BY 1 DESC LIMIT %s",
             [limit],
         ).fetchall()
-        return [{"per_unit": round(c / units, 2), "ms_per_unit": round(t / units, 3), "query": q} for c, t, q in rows]
+        # sum() gives numeric (Decimal): JSON wants plain numbers.
+        return [{"per_unit": round(int(c) / units, 2), "ms_per_unit": round(float(t) / units, 3), "query": q}
+                for c, t, q in rows]  # fmt: skip
 
     def reset_statements(self) -> None:
         self.db.execute("SELECT pg_stat_statements_reset()")
