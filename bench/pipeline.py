@@ -84,6 +84,7 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ.setdefault("SIGNATURES_REQUIRED", "false")  # the pipeline's cost; signing is measured on its own
+    os.environ["DEBUG"] = "false"  # as served in production: DEBUG keeps every query's text in memory
     web_port, sandbox_port = _free_port(), _free_port()
     os.environ["PORTAL_BASE_URL"] = f"http://127.0.0.1:{web_port}"
     os.environ["DEPARTMENT_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}/sandbox"

@@ -1,6 +1,6 @@
 """bench/verify: verification requests/s against a trivial DRF endpoint, on PostgreSQL + Redis.
 
-The portal runs under gunicorn with 2 workers (as production would per core); wrk keeps 16 connections busy for
+The portal runs under gunicorn (BENCH_VERIFY_WORKERS sync workers, 4, as docker-compose.yml); wrk keeps 16 connections busy for
 BENCH_SECONDS on `GET /api/v1/verify/<uscc>?purpose=…` (API-key auth, Redis throttle, signed answer, access-log
 row per call) and, in the same run, on `GET /api/v1/ping`. Also times the licence PDF render in-process.
 """
@@ -21,8 +21,10 @@ from bench.pipeline import DEFAULT_DB, DEFAULT_REDIS, _free_port, _prepare_datab
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = 16
-# gthread workers (BENCH_VERIFY_THREADS per process; 1: gunicorn's sync workers, one request at a time each).
-_threads = int(os.environ.get("BENCH_VERIFY_THREADS", "4"))
+# gunicorn's sync workers (one request at a time each) by default, as docker-compose.yml runs it; gthread with
+# BENCH_VERIFY_THREADS > 1 (slower here: the threads of a process contend for its interpreter lock).
+WORKERS = int(os.environ.get("BENCH_VERIFY_WORKERS", "4"))
+_threads = int(os.environ.get("BENCH_VERIFY_THREADS", "1"))
 GUNICORN_THREADS = ["--threads", str(_threads)] if _threads > 1 else []
 
 
@@ -49,6 +51,7 @@ def main() -> None:
     os.environ.setdefault("SIGNATURES_REQUIRED", "false")
     os.environ["VERIFY_RATE"] = "100000000/min"  # measure the work, not the throttle's refusals
     os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["DEBUG"] = "false"  # as served in production: DEBUG keeps every query's text in memory
     _prepare_database(os.environ["DATABASE_URL"])
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
     subprocess.run([sys.executable, "manage.py", "seed_demo", "--password", "bench-pass-1"], cwd=ROOT, check=True,
@@ -86,7 +89,7 @@ def main() -> None:
     log = open(ROOT / "var" / "bench-verify.log", "w")  # noqa: SIM115 — closed with the process
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", *GUNICORN_THREADS],
+         "--workers", str(WORKERS), *GUNICORN_THREADS],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.verify_settings"},  # the portal and the baseline view
     )  # fmt: skip
@@ -115,7 +118,7 @@ def main() -> None:
         server.wait(timeout=30)
     print(json.dumps({
         "connections": CONNECTIONS,
-        "gunicorn_workers": 2,
+        "gunicorn_workers": WORKERS,
         "gunicorn_threads": GUNICORN_THREADS[-1] if GUNICORN_THREADS else 1,
         "verify": verify,
         "trivial_drf": trivial,

@@ -93,8 +93,7 @@ class GroupCommit:
             batch, self._pending = self._pending[: self.limit], self._pending[self.limit :]
         error: BaseException | None = None
         try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                self.model.objects.bulk_create([w.row for w in batch])  # type: ignore[attr-defined]
+            self._insert([w.row for w in batch])
         except BaseException as raised:  # noqa: BLE001 — handed to every caller of the batch, then raised
             error = raised
         with self._turn:
@@ -103,6 +102,16 @@ class GroupCommit:
             self._writing = False
             self._turn.notify_all()
         return mine.result()
+
+
+    def _insert(self, rows: list[models.Model]) -> None:
+        """Insert and commit `rows`: one alone as a single autocommitted INSERT (one round trip, where a transaction
+        would add BEGIN and COMMIT), several in one multi-row INSERT inside a transaction."""
+        if len(rows) == 1:
+            rows[0].save(force_insert=True)
+            return
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            self.model.objects.bulk_create(rows)  # type: ignore[attr-defined]
 
 
 class _Waiting:

@@ -38,15 +38,15 @@ def _in_threads(count: int, work) -> list:
 def test_lookups_made_together_are_committed_together_and_each_returns_committed(monkeypatch):
     bank, _key = institution_create(name="东莞银行", kind="bank", scopes=["verify"])
     batches = []
-    insert = AccessLogEntry.objects.bulk_create
+    insert = verification._access_log._insert
 
-    def slow_insert(rows, *args, **kwargs):
+    def slow_insert(rows):
         batches.append(len(rows))
         if len(batches) == 1:
             time.sleep(0.3)  # the first commit is slow: the lookups that arrive meanwhile queue for the next
-        return insert(rows, *args, **kwargs)
+        return insert(rows)
 
-    monkeypatch.setattr(AccessLogEntry.objects, "bulk_create", slow_insert)
+    monkeypatch.setattr(verification._access_log, "_insert", slow_insert)
 
     def lookup(index: int) -> bool:
         access_log_write(institution=bank, uscc=f"91441900MA4UJ8K2{index:02d}", purpose="开户", status=200)
@@ -62,16 +62,16 @@ def test_lookups_made_together_are_committed_together_and_each_returns_committed
 
 def test_a_failed_commit_fails_every_lookup_in_it_and_the_next_ones_are_written(monkeypatch):
     bank, _key = institution_create(name="东莞银行", kind="bank", scopes=["verify"])
-    insert, calls = AccessLogEntry.objects.bulk_create, []
+    insert, calls = verification._access_log._insert, []
 
-    def failing_once(rows, *args, **kwargs):
+    def failing_once(rows):
         calls.append(len(rows))
         if len(calls) == 1:
             time.sleep(0.3)
             raise RuntimeError("the database went away")
-        return insert(rows, *args, **kwargs)
+        return insert(rows)
 
-    monkeypatch.setattr(AccessLogEntry.objects, "bulk_create", failing_once)
+    monkeypatch.setattr(verification._access_log, "_insert", failing_once)
 
     def lookup(index: int) -> None:
         access_log_write(institution=bank, uscc=f"91441900MA4UJ8K3{index:02d}", purpose="开户", status=200)
