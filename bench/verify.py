@@ -1,8 +1,10 @@
-"""bench/verify: verification requests/s against a trivial DRF endpoint, on PostgreSQL + Redis.
+"""bench/verify: verification requests/s against bare DRF views, on PostgreSQL + Redis.
 
-The portal runs under gunicorn (BENCH_VERIFY_WORKERS sync workers, 4, as docker-compose.yml); wrk keeps 16 connections busy for
-BENCH_SECONDS on `GET /api/v1/verify/<uscc>?purpose=…` (API-key auth, Redis throttle, signed answer, access-log
-row per call) and, in the same run, on `GET /api/v1/ping`. Also times the licence PDF render in-process.
+The portal runs under gunicorn (BENCH_VERIFY_WORKERS sync workers, 4, as docker-compose.yml runs it, DEBUG off);
+wrk keeps 16 connections busy for BENCH_SECONDS on `GET /api/v1/verify/<uscc>?purpose=…` (API-key auth, Redis
+throttle, signed answer, access-log row per call) and, in the same run, on `GET /api/v1/ping` (trivial) and on
+`GET /bench/one-query` (a bare DRF view doing one PostgreSQL query, the baseline of issue 18). Also times the
+licence PDF render in-process.
 """
 
 from __future__ import annotations

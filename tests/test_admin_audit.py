@@ -261,7 +261,8 @@ def test_events_written_together_chain_in_their_order_and_read_back_as_written(a
     assert [e.pk for e in stream] == [e.pk for e in written[:3]]
     assert [e.prev_hash for e in stream[1:]] == [e.hash for e in stream[:-1]]
     assert AuditChainHead.objects.get(stream="application:7").last_hash == stream[-1].hash
-    assert stream[0].after == {"state": "submitted", "名称": "东莞市华信电子贸易有限公司"} and stream[0].actor == applicant
+    assert stream[0].after == {"state": "submitted", "名称": "东莞市华信电子贸易有限公司"}
+    assert stream[0].actor == applicant
     assert stream[1].before is None and stream[1].after == {"state": "queued", "items": [1, 2.5, None, True]}
     assert stream[1].actor_label == "AIC" and stream[2].message == "第二"
     assert AuditEvent.objects.filter(before__isnull=True, pk=stream[1].pk).exists()  # SQL NULL, not JSON null
