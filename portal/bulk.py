@@ -75,8 +75,10 @@ class GroupCommit:
 
     `write(row)` raises what the insert of its batch raised (every caller of that batch gets the error)."""
 
-    def __init__(self, model: type[models.Model], *, limit: int = 500):
-        self.model, self.limit = model, limit
+    def __init__(self, model: type[models.Model]):
+        # No limit on a batch: it holds at most one row per thread of the process, and a caller must always be in
+        # the batch it leads.
+        self.model = model
         self._turn = threading.Condition()
         self._pending: list[_Waiting] = []
         self._writing = False
@@ -90,7 +92,7 @@ class GroupCommit:
             if mine.done:
                 return mine.result()
             self._writing = True  # this caller leads: its row and every one queued before the lock was free
-            batch, self._pending = self._pending[: self.limit], self._pending[self.limit :]
+            batch, self._pending = self._pending, []
         error: BaseException | None = None
         try:
             self._insert([w.row for w in batch])
@@ -102,7 +104,6 @@ class GroupCommit:
             self._writing = False
             self._turn.notify_all()
         return mine.result()
-
 
     def _insert(self, rows: list[models.Model]) -> None:
         """Insert and commit `rows`: one alone as a single autocommitted INSERT (one round trip, where a transaction
