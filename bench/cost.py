@@ -22,7 +22,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.pipeline import PASSWORD, _free_port, gunicorn_command, wait_ready, worker_command
+from bench.pipeline import PASSWORD, _free_port, gunicorn_command, stop, wait_ready, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = int(os.environ.get("BENCH_COST_REGISTRATIONS", "20"))
@@ -254,10 +253,7 @@ def main() -> None:
     try:
         result = _run(services, processes)
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=60)
+        stop(processes)
         services.stop()
     _report(result)
 

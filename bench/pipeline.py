@@ -107,10 +107,7 @@ def main() -> None:
         noop_rate = _noop_rate()
         result = _registrations(applications, web_port)
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
+        stop(processes)
     registrations_rate, deliveries_rate, seconds, deliveries, submitted = result
     print(json.dumps({
         "registrations": len(applications),
@@ -165,6 +162,14 @@ def gunicorn_command(port: int) -> list[str]:
     """The portal under gunicorn, 2 workers × 4 threads, on `port`."""
     return [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", "2", "--threads", "4"]  # fmt: skip
+
+
+def stop(processes: list[subprocess.Popen], timeout: float = 60) -> None:
+    """Stop each process and its children (each was started in a session of its own), then wait for them."""
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        process.wait(timeout=timeout)
 
 
 def wait_ready(ports: tuple[int, ...]) -> None:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.pipeline import DEFAULT_DB, DEFAULT_REDIS, _free_port, _prepare_database
+from bench.pipeline import DEFAULT_DB, DEFAULT_REDIS, _free_port, _prepare_database, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
@@ -116,8 +115,7 @@ def main() -> None:
         verify = _wrk(verify_url, key)
         verify["access_log_rows"] = AccessLogEntry.objects.count() - logged_before
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop([server])
     print(json.dumps({
         "connections": CONNECTIONS,
         "gunicorn_workers": WORKERS,

@@ -85,9 +85,7 @@ class Stack:
             port = self.web_port if name == "web" else self.sandbox_port
             wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, f"{name} to answer")
         else:
-            from portal.tasks import ping
-
-            wait_for(lambda: _pings(ping), 90, "the worker to answer a ping", every=0)
+            wait_for(pings, 90, "the worker to answer a ping", every=0)
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name, None)
@@ -115,15 +113,19 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _pings(ping) -> bool:
+def pings(queue: str | None = None) -> bool:
+    """A worker answered a ping (through `queue`, when only the worker consuming it should answer)."""
+    from portal.tasks import ping
+
     try:
-        return bool(ping.apply_async().get(timeout=3))
+        return bool(ping.apply_async(queue=queue).get(timeout=3))
     except Exception:
         return False
 
 
-@pytest.fixture(scope="module")
-def stack(django_db_setup, django_db_blocker):
+def stack_env(django_db_blocker) -> dict[str, str]:
+    """The environment of the processes a stack starts: the test database, a sweep every second (it re-enqueues
+    while workers deliver), short retries and leases."""
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
     env = {
@@ -136,7 +138,12 @@ def stack(django_db_setup, django_db_blocker):
         "SIGNATURES_REQUIRED": "false",  # these follow deliveries; signing has its own tests
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    running = Stack(env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker):
+    running = Stack(stack_env(django_db_blocker))
     try:
         running.start("web")
         running.start("sandbox")

@@ -25,9 +25,8 @@ from portal.models import AuditEvent, Role, User
 from registration.identifiers import uscc_generate
 from registration.models import Application, Enterprise
 from registration.selectors import register_data
-from tests.conftest import database_url_for_tests
 from tests.forms_fixtures import routed_for, sample
-from tests.integration.conftest import LOGS, ROOT, Stack, _answers, free_port, wait_for
+from tests.integration.conftest import LOGS, ROOT, Stack, _answers, free_port, pings, stack_env, wait_for
 
 # Several machines share a database server and a broker server; the embedded SQLite file and folder broker are one
 # machine's (there, a one-second sweep re-enqueues faster than the folder broker drains and the run never settles).
@@ -37,7 +36,10 @@ SHARED_SERVICES = "postgresql" in settings.DATABASES["default"]["ENGINE"] and se
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not SHARED_SERVICES, reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"),
+    pytest.mark.skipif(
+        not SHARED_SERVICES,
+        reason="nodes share a database server and a broker: needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)",
+    ),
 ]
 
 # Interleaved, so that prerequisites cross workers: PSB (B) before PBOC (A), COMMERCE (B) before CUSTOMS (A).
@@ -100,7 +102,7 @@ class ScaleStack(Stack):
             wait_for(lambda p=port, n=name: self._alive(n) and _answers(f"http://127.0.0.1:{p}/healthz"), 90, name)
         # A ping through a queue only that worker consumes: `default` is worker A's alone, `sandbox` worker B's.
         for name, queue in (("worker_a", "default"), ("worker_b", "sandbox")):
-            wait_for(lambda n=name, q=queue: self._alive(n) and _pings_on(q), 90, f"{name} to answer on {queue}", 0)
+            wait_for(lambda n=name, q=queue: self._alive(n) and pings(q), 90, f"{name} to answer on {queue}", 0)
 
     def _alive(self, name: str) -> bool:
         if self.processes[name].poll() is not None:
@@ -115,30 +117,9 @@ class ScaleStack(Stack):
         return found
 
 
-def _pings_on(queue: str) -> bool:
-    from portal.tasks import ping
-
-    try:
-        return bool(ping.apply_async(queue=queue).get(timeout=3))
-    except Exception:
-        return False
-
-
 @pytest.fixture(scope="module")
 def scale(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SWEEP_INTERVAL_SECONDS": "1",  # as the `stack` fixture: the sweep re-enqueues while workers deliver
-        "DELIVERY_BACKOFF_SECONDS": "0.5",
-        "DELIVERY_LEASE_SECONDS": "6",
-        "DELIVERY_MAX_ATTEMPTS": "30",
-        "SIGNATURES_REQUIRED": "false",  # these follow deliveries; signing has its own tests
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    running = ScaleStack(env)
+    running = ScaleStack(stack_env(django_db_blocker))
     try:
         running.start_all()
         yield running
